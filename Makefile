@@ -1,0 +1,142 @@
+# synack: build, test, demo, check, fuzz, install.
+#
+#   make demo            install what is missing, build, run examples/handshake.lua
+#   make test            install what is missing, build, run the C and Lua specs on $(LUA)
+#   make check           make test on every Lua found, plus luacheck and the layer check
+#   make fuzz            libFuzzer targets (clang), FUZZ_SECONDS each
+#   make install         PREFIX, DESTDIR, LUA_LIBDIR, LUA_SHAREDIR
+#
+# Variables: LUA (interpreter, default lua5.4), LUA_INCDIR, LIBUV_INCDIR,
+# LIBUV_LIBDIR, CC, CFLAGS, SANITIZE (e.g. address,undefined).
+#
+# The targets that install dependencies call a sub-make after tools/deps.sh,
+# so that everything computed from the installed tools is computed afresh.
+
+LUA ?= lua5.4
+CC ?= cc
+LUANAME = $(notdir $(LUA))
+BUILD = build/$(LUANAME)
+SUBMAKE = $(MAKE) --no-print-directory
+
+# What the interpreter is: "5.4", "5.1" (LuaJIT too), and whether it is LuaJIT.
+LUA_VERSION = $(shell $(LUA) -e 'io.write((_VERSION:match("%d+%.%d+")))' 2>/dev/null)
+LUA_IS_JIT = $(shell $(LUA) -e 'io.write(jit and "1" or "")' 2>/dev/null)
+LUA_PKG = $(if $(LUA_IS_JIT),luajit,lua$(LUA_VERSION))
+LUA_INCDIR = $(shell pkg-config --variable=includedir $(LUA_PKG) 2>/dev/null)/$(if $(LUA_IS_JIT),luajit-2.1,lua$(LUA_VERSION))
+# lua-compat53 lives beside the 5.1 and 5.2 headers; LuaJIT uses the 5.1 copy.
+COMPAT53_INCDIR = /usr/include/lua$(if $(LUA_IS_JIT),5.1,$(LUA_VERSION))
+
+LIBUV_CFLAGS = $(if $(LIBUV_INCDIR),-I$(LIBUV_INCDIR),$(shell pkg-config --cflags libuv 2>/dev/null))
+LIBUV_LIBS = $(if $(LIBUV_LIBDIR),-L$(LIBUV_LIBDIR) -luv,$(shell pkg-config --libs libuv 2>/dev/null || echo -luv))
+
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+OPT ?= -O2 -g
+SAN = $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
+BASE_CFLAGS = -std=c99 -D_DEFAULT_SOURCE -D_GNU_SOURCE -fPIC $(OPT) $(WARN) $(SAN) $(CFLAGS)
+
+# Layers: the core sees only itself; links and the uv driver see libuv;
+# only the binding sees Lua (DESIGN.md). tools/check-layers.sh enforces the rest.
+CORE_CFLAGS = $(BASE_CFLAGS) -Isrc/core
+LINK_CFLAGS = $(BASE_CFLAGS) -Isrc/core -Isrc/link -Isrc/uv $(LIBUV_CFLAGS)
+LUA_CFLAGS = $(BASE_CFLAGS) -Isrc/core -Isrc/link -Isrc/uv -Isrc/lua -I$(LUA_INCDIR) \
+             -idirafter $(COMPAT53_INCDIR) $(LIBUV_CFLAGS)
+
+CORE_SRC = $(sort $(wildcard src/core/*.c))
+LINK_SRC = $(sort $(wildcard src/link/*.c src/uv/*.c))
+LUA_SRC = $(sort $(wildcard src/lua/*.c))
+CORE_OBJ = $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
+LINK_OBJ = $(LINK_SRC:src/%.c=$(BUILD)/obj/%.o)
+LUA_OBJ = $(LUA_SRC:src/%.c=$(BUILD)/obj/%.o)
+HEADERS = $(wildcard src/*/*.h)
+MODULE = $(BUILD)/synack/core.so
+
+CTEST_SRC = $(sort $(wildcard spec/c/test_*.c))
+CTEST_BIN = $(CTEST_SRC:spec/c/%.c=$(BUILD)/ctest/%)
+
+.PHONY: all build deps test check demo fuzz install clean lint format _test _demo _check _fuzz ctest spec
+
+all: build
+build: layers $(MODULE)
+
+layers:
+	@tools/check-layers.sh
+
+$(BUILD)/obj/core/%.o: src/core/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/link/%.o $(BUILD)/obj/uv/%.o: $(BUILD)/obj/%.o: src/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LINK_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/lua/%.o: src/lua/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LUA_CFLAGS) -c $< -o $@
+
+$(MODULE): $(CORE_OBJ) $(LINK_OBJ) $(LUA_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(SAN) -o $@ $^ $(LIBUV_LIBS) $(LDFLAGS)
+
+# C unit tests: one binary per spec/c/test_*.c, linked with the core only.
+$(BUILD)/ctest/%: spec/c/%.c $(CORE_OBJ) spec/c/check.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_CFLAGS) -Ispec/c $< $(CORE_OBJ) -o $@
+
+deps:
+	@tools/deps.sh test
+
+test:
+	@tools/deps.sh test
+	@$(SUBMAKE) _test
+
+_test: build $(CTEST_BIN)
+	@LUA=$(LUA) tools/run-tests.sh $(CTEST_BIN)
+
+demo:
+	@tools/deps.sh demo
+	@$(SUBMAKE) build
+	@LUA=$(LUA) bin/synack examples/handshake.lua
+
+check:
+	@tools/deps.sh check
+	@$(SUBMAKE) _check
+
+_check:
+	@tools/check-all.sh
+
+lint:
+	luacheck -q lua spec examples bench tools
+
+format:
+	clang-format -i src/*/*.c src/*/*.h spec/c/*.c spec/c/*.h fuzz/*.c
+
+FUZZ_SECONDS ?= 30
+FUZZ_SRC = $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BIN = $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
+build/fuzz/%: fuzz/%.c $(CORE_SRC) $(HEADERS)
+	@mkdir -p $(dir $@)
+	clang -std=c99 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc/core $< $(CORE_SRC) -o $@
+
+fuzz:
+	@tools/deps.sh fuzz
+	@$(SUBMAKE) _fuzz
+
+_fuzz: $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do \
+	  name=$$(basename $$f); mkdir -p build/fuzz/corpus-$$name; \
+	  echo "fuzz: $$name for $(FUZZ_SECONDS) s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus-$$name fuzz/corpus/$${name#fuzz_} ; \
+	done
+
+# Install as a Lua module: synack.lua, synack/*.lua, synack/core.so.
+PREFIX ?= /usr/local
+LUA_LIBDIR ?= $(PREFIX)/lib/lua/$(LUA_VERSION)
+LUA_SHAREDIR ?= $(PREFIX)/share/lua/$(LUA_VERSION)
+install: build
+	install -d $(DESTDIR)$(LUA_LIBDIR)/synack $(DESTDIR)$(LUA_SHAREDIR)/synack
+	install -m 755 $(MODULE) $(DESTDIR)$(LUA_LIBDIR)/synack/core.so
+	install -m 644 lua/synack.lua $(DESTDIR)$(LUA_SHAREDIR)/synack.lua
+	install -m 644 lua/synack/*.lua $(DESTDIR)$(LUA_SHAREDIR)/synack/
+
+clean:
+	rm -rf build

@@ -1,0 +1,237 @@
+/*
+ * tcp.h: the public C API of synack's TCP endpoint (RFC 9293), sans-I/O.
+ *
+ * A host owns one address, its listeners and its connections. It does no I/O
+ * and reads no clock: every entry point takes `now` in microseconds, packets
+ * come in through synack_host_input() and go out through the output callback,
+ * and synack_host_deadline() says when synack_host_timeout() must next run.
+ * Many hosts live in one process; nothing here is file-static.
+ *
+ * Lifetimes: the host owns every connection. A binding that keeps a pointer
+ * to one calls synack_conn_retain() and later synack_conn_release(); a
+ * connection is freed once it is CLOSED and no longer retained (so a script may
+ * drop a connection and it still runs through FIN-WAIT and TIME-WAIT).
+ * Listeners are freed by synack_listener_close(); what they have not handed out
+ * through accept is aborted then.
+ */
+#ifndef SYNACK_TCP_H
+#define SYNACK_TCP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "segment.h"
+#include "seq.h"
+
+typedef struct synack_host synack_host;
+typedef struct synack_conn synack_conn;
+typedef struct synack_listener synack_listener;
+
+#define SYNACK_NEVER UINT64_MAX /* a deadline that never comes */
+
+/* The eleven states of RFC 9293 3.3.2. */
+#define SYNACK_STATE_MAP(XX)                                                   \
+  XX(CLOSED, "CLOSED")                                                         \
+  XX(LISTEN, "LISTEN")                                                         \
+  XX(SYN_SENT, "SYN-SENT")                                                     \
+  XX(SYN_RECEIVED, "SYN-RECEIVED")                                             \
+  XX(ESTABLISHED, "ESTABLISHED")                                               \
+  XX(FIN_WAIT_1, "FIN-WAIT-1")                                                 \
+  XX(FIN_WAIT_2, "FIN-WAIT-2")                                                 \
+  XX(CLOSE_WAIT, "CLOSE-WAIT")                                                 \
+  XX(CLOSING, "CLOSING")                                                       \
+  XX(LAST_ACK, "LAST-ACK")                                                     \
+  XX(TIME_WAIT, "TIME-WAIT")
+
+typedef enum synack_state {
+#define XX(name, text) SYNACK_##name,
+  SYNACK_STATE_MAP(XX)
+#undef XX
+} synack_state;
+
+const char *synack_state_name(synack_state s); /* "SYN-SENT" */
+
+/* Segment kinds, for hooks: each segment is of exactly one, the first that applies. */
+typedef enum synack_kind {
+  SYNACK_KIND_RST = 0,    /* RST set */
+  SYNACK_KIND_SYN = 1,    /* SYN without ACK */
+  SYNACK_KIND_SYNACK = 2, /* SYN with ACK */
+  SYNACK_KIND_FIN = 3,    /* FIN set, with or without data */
+  SYNACK_KIND_DATA = 4,   /* payload */
+  SYNACK_KIND_ACK = 5     /* the rest */
+} synack_kind;
+synack_kind synack_segment_kind(const synack_segment *seg);
+#define SYNACK_HOOK_ALL 0x3f /* a mask with every kind's bit (1 << kind) */
+
+typedef enum synack_dir { SYNACK_DIR_IN = 0, SYNACK_DIR_OUT = 1 } synack_dir;
+
+/* What a hook decides about a segment. */
+typedef enum synack_verdict {
+  SYNACK_PASS = 0,    /* go on with the segment as it was */
+  SYNACK_DROP = 1,    /* forget it: not sent / not processed */
+  SYNACK_CHANGED = 2  /* go on with *seg as the hook rewrote it */
+} synack_verdict;
+
+/* Why the host calls its notify callback. */
+typedef enum synack_notice {
+  SYNACK_NOTICE_ACCEPTABLE = 1, /* a listener's accept queue grew */
+  SYNACK_NOTICE_READABLE = 2,   /* data or FIN arrived */
+  SYNACK_NOTICE_WRITABLE = 4,   /* send buffer space opened */
+  SYNACK_NOTICE_ERROR = 8,      /* the connection failed (reset, refused, timed out) */
+  SYNACK_NOTICE_FREED = 16      /* the connection is about to be freed */
+} synack_notice;
+
+/* Callbacks a host makes; each gets the host's `ud`. All but output may be NULL. */
+typedef struct synack_host_callbacks {
+  /* A packet to put on the link. `seg` and its payload are valid only during the call. */
+  void (*output)(void *ud, synack_host *h, const synack_segment *seg, uint64_t now);
+  /*
+   * A segment in or out of connection `c` (NULL for a segment that no
+   * connection owns) whose kind is in the hook mask of c, of c's listener or
+   * of the host. The hook may rewrite *seg (payload included: the memory must
+   * stay valid until the hook is next called) and return SYNACK_CHANGED.
+   */
+  synack_verdict (*hook)(void *ud, synack_host *h, synack_conn *c,
+                         synack_segment *seg, synack_dir dir, uint64_t now);
+  /* A state change; `seg` is the segment that caused it, or NULL. */
+  void (*state)(void *ud, synack_host *h, synack_conn *c, synack_state from,
+                synack_state to, const synack_segment *seg, uint64_t now);
+  /* Readiness and lifetime news (synack_notice bits); `l` is set for ACCEPTABLE. */
+  void (*notify)(void *ud, synack_host *h, synack_conn *c, synack_listener *l,
+                 unsigned notices, uint64_t now);
+} synack_host_callbacks;
+
+typedef struct synack_host_config {
+  synack_addr addr;
+  uint64_t msl_us;          /* default 30 s: TIME-WAIT lasts 2 * MSL */
+  uint64_t rto_init_us;     /* default 1 s (RFC 6298 2.1) */
+  uint64_t rto_min_us;      /* default 1 s (RFC 6298 2.4); scripts may lower it */
+  uint64_t rto_max_us;      /* default 60 s */
+  uint32_t syn_retries;     /* R2 for SYNs: default 6 */
+  uint32_t data_retries;    /* R2 for data: default 15 */
+  uint16_t port_lo, port_hi; /* ephemeral range, default 49152..65535 */
+  uint32_t challenge_ack_limit; /* RFC 5961 7: per second, default 1000 */
+  uint8_t isn_secret[16];   /* RFC 6528 key; the network draws it from its PRNG */
+} synack_host_config;
+
+void synack_host_config_init(synack_host_config *cfg);
+
+/* Per-connection options; a field is used only when its bit is in `set`. */
+enum {
+  SYNACK_OPT_SET_ISN = 1 << 0,
+  SYNACK_OPT_SET_PORT = 1 << 1,
+  SYNACK_OPT_SET_MSS = 1 << 2,
+  SYNACK_OPT_SET_WSCALE = 1 << 3,
+  SYNACK_OPT_SET_SACK = 1 << 4,
+  SYNACK_OPT_SET_TIMESTAMPS = 1 << 5,
+  SYNACK_OPT_SET_NAGLE = 1 << 6,
+  SYNACK_OPT_SET_DELAYED_ACK = 1 << 7,
+  SYNACK_OPT_SET_SNDBUF = 1 << 8,
+  SYNACK_OPT_SET_RCVBUF = 1 << 9,
+  SYNACK_OPT_SET_KEEPALIVE = 1 << 10,
+  SYNACK_OPT_SET_USER_TIMEOUT = 1 << 11,
+  SYNACK_OPT_SET_CC = 1 << 12
+};
+typedef struct synack_conn_opts {
+  uint32_t set;
+  uint32_t isn;
+  uint16_t port;          /* local port for connect */
+  uint16_t mss;           /* the MSS we announce; 0 = from the host's MTU */
+  int8_t wscale;          /* -1: send no window-scale option */
+  uint8_t sack, timestamps, nagle, delayed_ack;
+  uint32_t sndbuf, rcvbuf; /* bytes */
+  uint64_t keepalive_us;   /* 0: off */
+  uint64_t user_timeout_us; /* 0: the default R2 thresholds */
+  uint8_t cc;              /* 0 newreno, 1 cubic */
+} synack_conn_opts;
+
+/* Everything c:info() reports. */
+typedef struct synack_conn_info {
+  synack_state state;
+  synack_addr local_addr, remote_addr;
+  uint16_t local_port, remote_port;
+  synack_seq iss, irs, snd_una, snd_nxt, rcv_nxt;
+  uint32_t snd_wnd, rcv_wnd, mss;
+  uint8_t snd_wscale, rcv_wscale; /* the shifts in use (0 when not negotiated) */
+  uint8_t sack_ok, ts_ok;
+  uint32_t cwnd, ssthresh;
+  uint64_t srtt_us, rttvar_us, rto_us;
+  uint32_t retransmits;           /* total retransmitted segments */
+  uint64_t bytes_sent, bytes_received, bytes_acked;
+  uint32_t send_queued, recv_queued; /* bytes waiting in each buffer */
+  int error;                      /* the error that closed it, or 0 */
+} synack_conn_info;
+
+/* Hosts ------------------------------------------------------------------ */
+
+/* NULL when out of memory. `cfg` is copied. */
+synack_host *synack_host_new(const synack_host_config *cfg,
+                             const synack_host_callbacks *cb, void *ud);
+/* Frees the host and everything it owns, without sending anything. */
+void synack_host_free(synack_host *h);
+const synack_addr *synack_host_addr(const synack_host *h);
+void synack_host_set_hooks(synack_host *h, unsigned kind_mask);
+
+/* A packet for this host arrived (already parsed and checksum-checked). */
+void synack_host_input(synack_host *h, const synack_segment *seg, uint64_t now);
+/* The earliest deadline of any timer, or SYNACK_NEVER. */
+uint64_t synack_host_deadline(const synack_host *h);
+/* Run every timer due at or before `now`. */
+void synack_host_timeout(synack_host *h, uint64_t now);
+/* How many connections the host holds, in any state (for leak checks). */
+size_t synack_host_conn_count(const synack_host *h);
+
+/* Listeners -------------------------------------------------------------- */
+
+/* backlog bounds both the SYN queue and the accept queue. err: EADDRINUSE, EINVAL, ENOMEM. */
+synack_listener *synack_host_listen(synack_host *h, uint16_t port, int backlog,
+                                    const synack_conn_opts *opts, int *err);
+/* An established connection (retained for the caller), or NULL when none is ready. */
+synack_conn *synack_listener_accept(synack_listener *l);
+size_t synack_listener_pending(const synack_listener *l);
+uint16_t synack_listener_port(const synack_listener *l);
+void synack_listener_set_hooks(synack_listener *l, unsigned kind_mask);
+void synack_listener_set_data(synack_listener *l, void *data);
+void *synack_listener_get_data(const synack_listener *l);
+/* Stop listening; connections not yet accepted are reset. Frees l. */
+void synack_listener_close(synack_listener *l, uint64_t now);
+
+/* Connections ------------------------------------------------------------ */
+
+/*
+ * Active OPEN (RFC 9293 3.10.1): sends the SYN at once (through output) and
+ * returns the connection in SYN-SENT, retained for the caller. err: EINVAL,
+ * EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, ENOMEM.
+ */
+synack_conn *synack_host_connect(synack_host *h, const synack_addr *dst,
+                                 uint16_t dport, const synack_conn_opts *opts,
+                                 uint64_t now, int *err);
+
+void synack_conn_retain(synack_conn *c);
+void synack_conn_release(synack_conn *c);
+void synack_conn_set_data(synack_conn *c, void *data);
+void *synack_conn_get_data(const synack_conn *c);
+void synack_conn_set_hooks(synack_conn *c, unsigned kind_mask);
+synack_host *synack_conn_host(const synack_conn *c);
+synack_listener *synack_conn_listener(const synack_conn *c); /* NULL once accepted or if active */
+synack_state synack_conn_state(const synack_conn *c);
+
+/* SEND (3.10.2): bytes queued (may be fewer than len), or ENOTCONN, EPIPE, ECONNRESET... */
+long synack_conn_send(synack_conn *c, const uint8_t *data, size_t len, uint64_t now);
+/*
+ * RECEIVE (3.10.3): copies up to cap bytes; returns the count, 0 when nothing
+ * is buffered yet, SYNACK_EOF once the peer's FIN is reached, or the error
+ * that ended the connection (ECONNRESET, ETIMEDOUT, ECONNREFUSED...).
+ */
+long synack_conn_recv(synack_conn *c, uint8_t *buf, size_t cap, uint64_t now);
+/* CLOSE (3.10.4): FIN after the queued data. */
+int synack_conn_close(synack_conn *c, uint64_t now);
+/* Half close: like close, but reading goes on (the same FIN; the API difference is the binding's). */
+int synack_conn_shutdown(synack_conn *c, uint64_t now);
+/* ABORT (3.10.5): RST, and CLOSED at once. */
+int synack_conn_abort(synack_conn *c, uint64_t now);
+/* STATUS (3.10.6). */
+void synack_conn_info(const synack_conn *c, synack_conn_info *out);
+
+#endif

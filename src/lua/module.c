@@ -1,0 +1,38 @@
+/*
+ * module.c: luaopen_synack_core, the C half of `require "synack"`.
+ * lua/synack.lua loads this and adds the Lua-side API on top.
+ */
+#include "lsynack.h"
+
+#if LUA_VERSION_NUM < 503
+#include "compat-5.3.c"
+#endif
+
+int lsynack_pusherror(lua_State *L, int err) {
+  lua_pushnil(L);
+  lua_pushfstring(L, "%s: %s", synack_err_name(err), synack_strerror(err));
+  lua_pushstring(L, synack_err_name(err));
+  return 3;
+}
+
+/* synack.core.strerror(code_name_or_number) -> message; for scripts and tests. */
+static int core_errors(lua_State *L) {
+  int code;
+  lua_newtable(L);
+  for (code = SYNACK__ERR_BASE + 1; code < SYNACK__ERR_END; code++) {
+    lua_pushstring(L, synack_strerror(code));
+    lua_setfield(L, -2, synack_err_name(code));
+  }
+  return 1;
+}
+
+int luaopen_synack_core(lua_State *L);
+int luaopen_synack_core(lua_State *L) {
+  lua_newtable(L);
+  core_errors(L);
+  lua_setfield(L, -2, "errors");
+  lsynack_open_segment(L);
+  lsynack_open_capture(L);
+  lsynack_open_net(L);
+  return 1;
+}
