@@ -15,7 +15,7 @@
 LUA ?= lua5.4
 CC ?= cc
 LUANAME = $(notdir $(LUA))
-BUILD = build/$(LUANAME)
+BUILD ?= build/$(LUANAME)
 SUBMAKE = $(MAKE) --no-print-directory
 
 # What the interpreter is: "5.4", "5.1" (LuaJIT too), and whether it is LuaJIT.
@@ -65,7 +65,11 @@ $(BUILD)/obj/core/%.o: src/core/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CORE_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/link/%.o $(BUILD)/obj/uv/%.o: $(BUILD)/obj/%.o: src/%.c $(HEADERS)
+$(BUILD)/obj/link/%.o: src/link/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LINK_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/uv/%.o: src/uv/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LINK_CFLAGS) -c $< -o $@
 
@@ -90,7 +94,7 @@ test:
 	@$(SUBMAKE) _test
 
 _test: build $(CTEST_BIN)
-	@LUA=$(LUA) tools/run-tests.sh $(CTEST_BIN)
+	@SYNACK_BUILD=$(BUILD) LUA=$(LUA) tools/run-tests.sh $(CTEST_BIN)
 
 demo:
 	@tools/deps.sh demo
