@@ -140,7 +140,7 @@ install: build
 	install -d $(DESTDIR)$(LUA_LIBDIR)/synack $(DESTDIR)$(LUA_SHAREDIR)/synack
 	install -m 755 $(MODULE) $(DESTDIR)$(LUA_LIBDIR)/synack/core.so
 	install -m 644 lua/synack.lua $(DESTDIR)$(LUA_SHAREDIR)/synack.lua
-	install -m 644 lua/synack/*.lua $(DESTDIR)$(LUA_SHAREDIR)/synack/
+	$(if $(wildcard lua/synack/*.lua),install -m 644 $(wildcard lua/synack/*.lua) $(DESTDIR)$(LUA_SHAREDIR)/synack/)
 
 clean:
 	rm -rf build
