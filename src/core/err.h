@@ -26,6 +26,8 @@
   XX(EOF, "end of stream")                                                     \
   XX(EHOSTUNREACH, "no route to host")                                         \
   XX(EAFNOSUPPORT, "address family mismatch")                                  \
+  XX(EPERM, "operation not permitted")                                         \
+  XX(ENODEV, "no such device")                                                 \
   /* codec: why a packet could not be parsed */                                \
   XX(ETRUNCATED, "packet truncated")                                           \
   XX(EBADVERSION, "not an IPv4 or IPv6 packet")                                \

@@ -56,6 +56,7 @@ enum {
 #define SYNACK_IP6_HDR 40
 #define SYNACK_TCP_HDR 20
 #define SYNACK_MAX_PACKET 65535
+#define SYNACK_IP_DF 0x4000 /* don't-fragment bit of ip_frag */
 
 typedef struct synack_segment {
   /* IP layer */
@@ -93,7 +94,10 @@ typedef struct synack_tcpopts {
   synack_seq sack[SYNACK_MAX_SACK][2]; /* left edge, right edge */
 } synack_tcpopts;
 
-/* Fill `seg` with defaults: IPv4 0.0.0.0 both ways, TTL 64, win 65535, no flags. */
+/*
+ * Fill `seg` with defaults: IPv4 0.0.0.0 both ways, TTL 64, win 65535, no
+ * flags, no options, no payload, IP ID 0, DF clear, checksum_ok flags set.
+ */
 void synack_segment_init(synack_segment *seg);
 
 /*
@@ -102,6 +106,10 @@ void synack_segment_init(synack_segment *seg);
  * EFRAGMENT, EBADOFFSET, EBADOPTION) and leaves `seg` unspecified. Never
  * reads outside buf[0..len). A wrong checksum is not an error: it shows in
  * ip_checksum_ok / tcp_checksum_ok. seg->payload points into `buf`.
+ * Bytes past the IPv4 total length / IPv6 payload length (link padding) are
+ * ignored. IPv6 extension headers are not followed: any next header other
+ * than TCP is ENOTTCP. A bad option length is only checked up to the first
+ * EOL, after which the header holds padding.
  */
 int synack_parse(const uint8_t *buf, size_t len, synack_segment *seg);
 
@@ -123,6 +131,15 @@ int synack_build(const synack_segment *seg, uint8_t *buf, size_t cap);
 int synack_opts_parse(const uint8_t *opts, size_t len, synack_tcpopts *view);
 
 /*
+ * Step through option bytes: the option at opts[off] is *optlen bytes long
+ * (1 for EOL and NOP). Returns 1 when there is one, 0 at the end, or
+ * SYNACK_EBADOPTION when its length byte is missing, below 2 or runs past
+ * `len`. It does not stop at EOL; the caller decides.
+ */
+int synack_opts_next(const uint8_t *opts, size_t len, size_t off,
+                     size_t *optlen);
+
+/*
  * Lay out `view` the way Linux does (MSS, SACK-permitted, timestamps, window
  * scale, SACK blocks, NOPs to align), padded to a multiple of 4. Returns the
  * length written to out[0..SYNACK_MAX_TCP_OPTS), or SYNACK_ETOOBIG.
@@ -132,6 +149,9 @@ int synack_opts_encode(const synack_tcpopts *view, uint8_t *out);
 /* The Internet checksum (RFC 1071) of `len` bytes, folded, not inverted, added to `sum`. */
 uint32_t synack_csum_add(uint32_t sum, const uint8_t *p, size_t len);
 uint16_t synack_csum_fold(uint32_t sum);
+/* The sum of the TCP pseudo-header: src's family of addresses, 6, tcplen. */
+uint32_t synack_csum_pseudo(const synack_addr *src, const synack_addr *dst,
+                            uint32_t tcplen);
 
 /* Address text: "198.18.0.1" or "2001:db8::1". Returns 0 or SYNACK_EINVAL. */
 int synack_addr_parse(const char *text, synack_addr *out);

@@ -113,6 +113,9 @@ typedef struct synack_host_config {
   uint16_t port_lo, port_hi; /* ephemeral range, default 49152..65535 */
   uint32_t challenge_ack_limit; /* RFC 5961 7: per second, default 1000 */
   uint8_t isn_secret[16];   /* RFC 6528 key; the network draws it from its PRNG */
+  uint32_t mtu;             /* default 1500: the MSS we announce is mtu - 40 (IPv4) or - 60 (IPv6) */
+  uint64_t delack_us;       /* longest an ACK is delayed, default 200 ms (RFC 9293 3.8.6.3) */
+  uint32_t keepalive_probes; /* unanswered keepalives before ETIMEDOUT, default 9 */
 } synack_host_config;
 
 void synack_host_config_init(synack_host_config *cfg);
@@ -146,8 +149,11 @@ typedef struct synack_conn_opts {
   uint8_t cc;              /* 0 newreno, 1 cubic */
 } synack_conn_opts;
 
-/* Everything c:info() reports. */
-typedef struct synack_conn_info {
+/*
+ * Everything c:info() reports. The type is used as `struct synack_conn_info`:
+ * a typedef of the same name would clash with the function synack_conn_info().
+ */
+struct synack_conn_info {
   synack_state state;
   synack_addr local_addr, remote_addr;
   uint16_t local_port, remote_port;
@@ -161,7 +167,7 @@ typedef struct synack_conn_info {
   uint64_t bytes_sent, bytes_received, bytes_acked;
   uint32_t send_queued, recv_queued; /* bytes waiting in each buffer */
   int error;                      /* the error that closed it, or 0 */
-} synack_conn_info;
+};
 
 /* Hosts ------------------------------------------------------------------ */
 
@@ -232,6 +238,6 @@ int synack_conn_shutdown(synack_conn *c, uint64_t now);
 /* ABORT (3.10.5): RST, and CLOSED at once. */
 int synack_conn_abort(synack_conn *c, uint64_t now);
 /* STATUS (3.10.6). */
-void synack_conn_info(const synack_conn *c, synack_conn_info *out);
+void synack_conn_info(const synack_conn *c, struct synack_conn_info *out);
 
 #endif

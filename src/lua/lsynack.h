@@ -21,6 +21,19 @@
 /* Push `nil, "ENAME: message", "ENAME"` and return 3 (luv's error shape). */
 int lsynack_pusherror(lua_State *L, int err);
 
+/*
+ * Segments (segment.c). lsynack_pushsegment pushes a new synack.segment
+ * userdata holding a copy of *seg, payload included (seg->payload may point
+ * anywhere; it is not kept). lsynack_checksegment returns the struct inside
+ * the userdata at idx (raising a Lua error when it is not a segment); its
+ * payload is owned by the userdata and stays valid while the userdata is
+ * alive and its payload field is not reassigned from Lua.
+ */
+void lsynack_pushsegment(lua_State *L, const synack_segment *seg);
+synack_segment *lsynack_checksegment(lua_State *L, int idx);
+/* The same, or NULL (no error) when the value at idx is not a segment. */
+synack_segment *lsynack_tosegment(lua_State *L, int idx);
+
 /* Register each userdata type's metatable and functions into the table at -1. */
 void lsynack_open_segment(lua_State *L);
 void lsynack_open_capture(lua_State *L);

@@ -1,0 +1,215 @@
+/*
+ * buf.c: the send ring and the receive ring of a connection. Each is one
+ * allocation made on first use; nothing is allocated per segment. The receive
+ * ring also holds out-of-order bytes at their place after RCV.NXT, with a
+ * short list of the islands present (bounded reassembly, RFC 9293 3.10.7.4
+ * seventh step lets a receiver keep segments that arrive early).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcb.h"
+
+int synack__sndbuf_init(synack__sndbuf *b, uint32_t cap) {
+  if (b->data)
+    return 0;
+  if (cap == 0)
+    cap = 1;
+  b->data = malloc(cap);
+  if (!b->data)
+    return SYNACK_ENOMEM;
+  b->cap = cap;
+  b->head = b->len = 0;
+  return 0;
+}
+
+void synack__sndbuf_free(synack__sndbuf *b) {
+  free(b->data);
+  b->data = NULL;
+  b->head = b->len = 0;
+}
+
+uint32_t synack__sndbuf_space(const synack__sndbuf *b) {
+  return b->cap - b->len;
+}
+
+uint32_t synack__sndbuf_write(synack__sndbuf *b, const uint8_t *p, uint32_t n) {
+  uint32_t space = b->cap - b->len, tail, first;
+  if (n > space)
+    n = space;
+  if (n == 0)
+    return 0;
+  tail = (b->head + b->len) % b->cap;
+  first = b->cap - tail;
+  if (first > n)
+    first = n;
+  memcpy(b->data + tail, p, first);
+  memcpy(b->data, p + first, n - first);
+  b->len += n;
+  return n;
+}
+
+void synack__sndbuf_drop(synack__sndbuf *b, uint32_t n) {
+  if (n > b->len)
+    n = b->len;
+  if (b->cap)
+    b->head = (b->head + n) % b->cap;
+  b->len -= n;
+}
+
+const uint8_t *synack__sndbuf_peek(const synack__sndbuf *b, uint32_t off,
+                                   uint32_t n, uint8_t *scratch) {
+  uint32_t start, first;
+  if (n == 0)
+    return NULL;
+  start = (b->head + off) % b->cap;
+  if (start + n <= b->cap)
+    return b->data + start;
+  first = b->cap - start;
+  memcpy(scratch, b->data + start, first);
+  memcpy(scratch + first, b->data, n - first);
+  return scratch;
+}
+
+void synack__rcvbuf_setup(synack__rcvbuf *b, uint32_t cap) {
+  memset(b, 0, sizeof *b);
+  b->cap = cap ? cap : 1;
+}
+
+void synack__rcvbuf_free(synack__rcvbuf *b) {
+  free(b->data);
+  b->data = NULL;
+  b->head = b->len = 0;
+  b->nooo = 0;
+}
+
+uint32_t synack__rcvbuf_space(const synack__rcvbuf *b) {
+  return b->cap - b->len;
+}
+
+/* Copy n bytes to ring offset `off` past the readable bytes. */
+static void put(synack__rcvbuf *b, uint32_t off, const uint8_t *p, uint32_t n) {
+  uint32_t at = (b->head + b->len + off) % b->cap, first = b->cap - at;
+  if (first > n)
+    first = n;
+  memcpy(b->data + at, p, first);
+  memcpy(b->data, p + first, n - first);
+}
+
+/* Add [s, e) to the islands, merging neighbours. 0, or -1 when there is no room. */
+static int add_island(synack__rcvbuf *b, synack_seq s, synack_seq e) {
+  int i, j, n = b->nooo;
+  for (i = 0; i < n && seq_lt(b->ooo[i][1], s); i++)
+    ;
+  /* islands i.. may touch [s, e) */
+  if (i < n && seq_leq(b->ooo[i][0], e)) {
+    b->ooo[i][0] = seq_min(b->ooo[i][0], s);
+    b->ooo[i][1] = seq_max(b->ooo[i][1], e);
+    for (j = i + 1; j < n && seq_leq(b->ooo[j][0], b->ooo[i][1]); j++)
+      b->ooo[i][1] = seq_max(b->ooo[i][1], b->ooo[j][1]);
+    if (j > i + 1) {
+      memmove(&b->ooo[i + 1], &b->ooo[j], (size_t)(n - j) * sizeof b->ooo[0]);
+      b->nooo = (uint8_t)(n - (j - i - 1));
+    }
+    b->last_ooo = (uint8_t)i;
+    return 0;
+  }
+  if (n == SYNACK__OOO_MAX)
+    return -1;
+  memmove(&b->ooo[i + 1], &b->ooo[i], (size_t)(n - i) * sizeof b->ooo[0]);
+  b->ooo[i][0] = s;
+  b->ooo[i][1] = e;
+  b->nooo = (uint8_t)(n + 1);
+  b->last_ooo = (uint8_t)i;
+  return 0;
+}
+
+long synack__rcvbuf_insert(synack__rcvbuf *b, synack_seq *rcv_nxt,
+                           synack_seq seq, const uint8_t *p, uint32_t n) {
+  uint32_t space = b->cap - b->len, skip, adv = 0;
+  synack_seq end;
+  if (n == 0)
+    return 0;
+  if (seq_lt(seq, *rcv_nxt)) { /* cut what we already have */
+    skip = (uint32_t)(*rcv_nxt - seq);
+    if (skip >= n)
+      return 0;
+    p += skip;
+    n -= skip;
+    seq = *rcv_nxt;
+  }
+  skip = (uint32_t)(seq - *rcv_nxt);
+  if (skip >= space)
+    return 0;
+  if (n > space - skip)
+    n = space - skip;
+  if (!b->data) {
+    b->data = malloc(b->cap);
+    if (!b->data)
+      return SYNACK_ENOMEM;
+  }
+  end = seq_add(seq, n);
+  if (skip > 0) { /* out of order: keep it only if an island is free */
+    synack__rcvbuf tmp = *b;
+    if (add_island(&tmp, seq, end) != 0)
+      return 0;
+    memcpy(b->ooo, tmp.ooo, sizeof b->ooo);
+    b->nooo = tmp.nooo;
+    b->last_ooo = tmp.last_ooo;
+    put(b, skip, p, n);
+    return 0;
+  }
+  put(b, 0, p, n);
+  b->len += n;
+  adv = n;
+  *rcv_nxt = end;
+  /* islands that are now reached join the readable bytes */
+  while (b->nooo > 0 && seq_leq(b->ooo[0][0], *rcv_nxt)) {
+    if (seq_gt(b->ooo[0][1], *rcv_nxt)) {
+      uint32_t more = (uint32_t)(b->ooo[0][1] - *rcv_nxt);
+      b->len += more;
+      adv += more;
+      *rcv_nxt = b->ooo[0][1];
+    }
+    memmove(&b->ooo[0], &b->ooo[1], (size_t)(b->nooo - 1) * sizeof b->ooo[0]);
+    b->nooo--;
+    b->last_ooo = 0;
+  }
+  return (long)adv;
+}
+
+uint32_t synack__rcvbuf_read(synack__rcvbuf *b, uint8_t *out, uint32_t cap) {
+  uint32_t n = b->len < cap ? b->len : cap, first;
+  if (n == 0)
+    return 0;
+  first = b->cap - b->head;
+  if (first > n)
+    first = n;
+  memcpy(out, b->data + b->head, first);
+  memcpy(out + first, b->data, n - first);
+  b->head = (b->head + n) % b->cap;
+  b->len -= n;
+  return n;
+}
+
+void synack__rcvbuf_flush(synack__rcvbuf *b) {
+  b->head = b->len = 0;
+  b->nooo = 0;
+}
+
+int synack__rcvbuf_sack(const synack__rcvbuf *b, synack_seq out[][2], int max) {
+  int n = 0, i;
+  if (b->nooo == 0 || max <= 0)
+    return 0;
+  out[n][0] = b->ooo[b->last_ooo][0];
+  out[n][1] = b->ooo[b->last_ooo][1];
+  n++;
+  for (i = b->nooo - 1; i >= 0 && n < max; i--) {
+    if (i == b->last_ooo)
+      continue;
+    out[n][0] = b->ooo[i][0];
+    out[n][1] = b->ooo[i][1];
+    n++;
+  }
+  return n;
+}

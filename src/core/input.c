@@ -1,0 +1,441 @@
+/*
+ * input.c: SEGMENT ARRIVES for a connection (RFC 9293 3.10.7.3 and 3.10.7.4).
+ * The LISTEN state lives in listener.c and the CLOSED state (nobody owns the
+ * segment) in host.c. For the synchronized states the checks run in the
+ * RFC's order, one function each: sequence number, RST, (security: none),
+ * SYN, ACK, (URG: not acted on), text, FIN; RFC 5961's defences against blind
+ * attacks are folded into the RST, SYN and ACK steps.
+ */
+#include <string.h>
+
+#include "tcb.h"
+
+static uint32_t seg_len(const synack_segment *seg) {
+  return (uint32_t)seg->paylen + !!(seg->flags & SYNACK_SYN) +
+         !!(seg->flags & SYNACK_FIN);
+}
+
+/* Options of a SYN: MSS (MUST-14, MUST-15, MUST-16), window scale, SACK, timestamps. */
+void synack__syn_options(synack_conn *c, const synack_segment *seg) {
+  synack_tcpopts o;
+  uint32_t mms_s, mss;
+  int v6 = c->raddr.family == 6;
+  memset(&o, 0, sizeof o);
+  if (synack_opts_parse(seg->opts, seg->optlen, &o) != 0)
+    memset(&o, 0, sizeof o); /* MUST-7: a malformed option list is ignored */
+  c->peer_mss = o.has_mss && o.mss ? o.mss : (uint16_t)(v6 ? 1220 : 536);
+  c->ws_ok = o.has_wscale && c->opts.wscale >= 0;
+  c->snd_ws = c->ws_ok ? (o.wscale > 14 ? 14 : o.wscale) : 0; /* RFC 7323 2.3 */
+  c->rcv_ws = c->ws_ok ? (uint8_t)c->opts.wscale : 0;
+  c->sack_ok = o.sack_permitted && c->opts.sack;
+  c->ts_ok = o.has_timestamp && c->opts.timestamps;
+  if (c->ts_ok)
+    c->ts_recent = o.ts_val;
+  /* MUST-16: the effective send MSS is what the peer takes, bounded by what
+     our link carries, less the options every segment will carry */
+  mms_s = c->host->cfg.mtu - (v6 ? 40 : 20) - 20;
+  mss = c->peer_mss < mms_s ? c->peer_mss : mms_s;
+  if (c->ts_ok)
+    mss -= 12;
+  c->smss = mss > 0 ? mss : 1;
+}
+
+/* Options on any later segment: only the timestamp is acted on (MUST-5, MUST-6). */
+static void take_options(synack_conn *c, const synack_segment *seg) {
+  synack_tcpopts o;
+  if (!c->ts_ok || seg->optlen == 0)
+    return;
+  if (synack_opts_parse(seg->opts, seg->optlen, &o) != 0 || !o.has_timestamp)
+    return;
+  /* RFC 7323 4.3: remember the newest TSval of a segment covering RCV.NXT */
+  if (seq_leq(seg->seq, c->rcv_nxt) && (int32_t)(o.ts_val - c->ts_recent) >= 0)
+    c->ts_recent = o.ts_val;
+}
+
+static void challenge_ack(synack_conn *c, uint64_t now) {
+  if (synack__challenge_ok(c->host, now)) /* RFC 5961 7 */
+    synack__send_ack(c, now);
+}
+
+static void enter_time_wait(synack_conn *c, const synack_segment *seg,
+                            uint64_t now) {
+  synack__timer_stop_all(c);
+  synack__set_state(c, SYNACK_TIME_WAIT, seg, now);
+  if (c->state == SYNACK_TIME_WAIT) /* MUST-13: 2 MSL */
+    synack__timer_set(c, SYNACK__T_2MSL, now + 2 * c->host->cfg.msl_us);
+}
+
+static void established(synack_conn *c, const synack_segment *seg, uint64_t now) {
+  synack__timer_stop(c, SYNACK__T_REXMT);
+  if (c->nretx == 0 && c->rtt_timing) /* the SYN was sent once: a fair sample */
+    synack__rtt_sample(&c->rtt, now - c->rtt_start);
+  c->rtt_timing = 0;
+  c->nretx = 0;
+  c->rtt.backoff = 0;
+  c->cc->init(c);
+  if (c->opts.keepalive_us)
+    synack__timer_set(c, SYNACK__T_KEEP, now + c->opts.keepalive_us);
+  synack__set_state(c, SYNACK_ESTABLISHED, seg, now);
+  c->pend |= SYNACK_NOTICE_WRITABLE;
+  if (c->fin_queued && c->state == SYNACK_ESTABLISHED) /* a CLOSE made in SYN-RECEIVED */
+    synack__set_state(c, SYNACK_FIN_WAIT_1, NULL, now);
+}
+
+/* RFC 9293 3.10.7.4, seventh: the segment text. `dseq` is its first data byte. */
+static void text_step(synack_conn *c, const synack_segment *seg, synack_seq dseq,
+                      uint64_t now) {
+  long adv;
+  int had_holes = c->rcv.nooo > 0;
+  if (seg->paylen == 0 || c->rcv_fin)
+    return;
+  if (c->state != SYNACK_ESTABLISHED && c->state != SYNACK_FIN_WAIT_1 &&
+      c->state != SYNACK_FIN_WAIT_2)
+    return; /* the peer has closed: text is ignored */
+  adv = synack__rcvbuf_insert(&c->rcv, &c->rcv_nxt, dseq, seg->payload,
+                              (uint32_t)seg->paylen);
+  if (adv <= 0) {
+    c->ack_now = 1; /* out of order, duplicate or no room: ACK at once (RFC 5681 4.2) */
+    return;
+  }
+  c->bytes_received += (uint64_t)adv;
+  c->pend |= SYNACK_NOTICE_READABLE;
+  if (had_holes || !c->opts.delayed_ack || ++c->unacked_segs >= 2) {
+    c->ack_now = 1; /* SHLD-19: every second segment; a filled hole at once */
+  } else if (c->t[SYNACK__T_DELACK] == SYNACK_NEVER) {
+    synack__timer_set(c, SYNACK__T_DELACK, now + c->host->cfg.delack_us); /* MUST-40 */
+  }
+}
+
+/* The peer's FIN, now in order: RFC 9293 3.10.7.4, eighth. */
+static void take_fin(synack_conn *c, const synack_segment *seg, uint64_t now) {
+  c->rcv_nxt = seq_add(c->rcv_nxt, 1);
+  c->rcv_fin = 1;
+  c->rcv_fin_ooo = 0;
+  c->ack_now = 1;
+  c->pend |= SYNACK_NOTICE_READABLE;
+  switch (c->state) {
+  case SYNACK_SYN_RECEIVED:
+  case SYNACK_ESTABLISHED:
+    synack__set_state(c, SYNACK_CLOSE_WAIT, seg, now);
+    break;
+  case SYNACK_FIN_WAIT_1:
+    if (c->fin_sent && seq_gt(c->snd_una, c->snd_fin_seq))
+      enter_time_wait(c, seg, now);
+    else
+      synack__set_state(c, SYNACK_CLOSING, seg, now);
+    break;
+  case SYNACK_FIN_WAIT_2:
+    enter_time_wait(c, seg, now);
+    break;
+  default:
+    break;
+  }
+}
+
+static void fin_step(synack_conn *c, const synack_segment *seg, synack_seq dseq,
+                     uint64_t now) {
+  if (c->state == SYNACK_TIME_WAIT && (seg->flags & SYNACK_FIN)) {
+    c->ack_now = 1; /* a FIN again: acknowledge it, restart the 2 MSL wait */
+    synack__timer_set(c, SYNACK__T_2MSL, now + 2 * c->host->cfg.msl_us);
+    return;
+  }
+  if (c->rcv_fin)
+    return;
+  if (seg->flags & SYNACK_FIN) {
+    synack_seq fseq = seq_add(dseq, (uint32_t)seg->paylen);
+    if (seq_gt(fseq, c->rcv_nxt)) { /* beyond a hole: keep it for later */
+      c->rcv_fin_ooo = 1;
+      c->rcv_fin_seq = fseq;
+      c->ack_now = 1;
+    } else if (fseq == c->rcv_nxt) {
+      take_fin(c, seg, now);
+      return;
+    }
+  }
+  if (c->rcv_fin_ooo && c->rcv_fin_seq == c->rcv_nxt)
+    take_fin(c, seg, now);
+}
+
+/* RFC 9293 3.10.7.3: SYN-SENT. */
+static void syn_sent(synack_conn *c, const synack_segment *seg, uint64_t now) {
+  int ack = !!(seg->flags & SYNACK_ACK);
+  /* first: the ACK must cover our SYN and nothing more */
+  if (ack && (seq_leq(seg->ack, c->iss) || seq_gt(seg->ack, c->snd_max))) {
+    synack__reset_for(c->host, c, NULL, seg, now); /* not for a RST */
+    return;
+  }
+  /* second: a RST with an acceptable ACK refuses the connection (RFC 5961 3.2) */
+  if (seg->flags & SYNACK_RST) {
+    if (ack)
+      synack__conn_closed(c, SYNACK_ECONNREFUSED, seg, now);
+    return;
+  }
+  /* third: security, not done. fourth: the SYN */
+  if (!(seg->flags & SYNACK_SYN))
+    return; /* fifth: neither SYN nor RST */
+  c->irs = seg->seq;
+  c->rcv_nxt = c->rcv_adv = seq_add(seg->seq, 1);
+  c->last_rcv = now;
+  synack__syn_options(c, seg);
+  c->snd_wnd = seg->win; /* a SYN's window is never scaled (RFC 7323 2.2) */
+  c->max_sndwnd = c->snd_wnd;
+  c->snd_wl1 = seg->seq;
+  c->snd_wl2 = seg->ack;
+  if (ack) {
+    c->snd_una = seg->ack;
+    established(c, seg, now);
+    if (c->state != SYNACK_ESTABLISHED && c->state != SYNACK_FIN_WAIT_1)
+      return;
+    c->ack_now = 1; /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, maybe with data */
+    text_step(c, seg, seq_add(seg->seq, 1), now);
+    fin_step(c, seg, seq_add(seg->seq, 1), now);
+    return;
+  }
+  /* simultaneous open (MUST-10): SYN-RECEIVED, answer with SYN,ACK from ISS */
+  synack__set_state(c, SYNACK_SYN_RECEIVED, seg, now);
+  if (c->state != SYNACK_SYN_RECEIVED)
+    return;
+  synack__send_syn(c, now);
+  synack__timer_set(c, SYNACK__T_REXMT, now + synack__rtt_rto(&c->rtt));
+}
+
+/* First: is the segment in the window (Table 6)? MUST-66: with a zero window a
+   segment at RCV.NXT is still taken for its ACK, RST and URG; its text is not. */
+static int seq_ok(const synack_conn *c, const synack_segment *seg) {
+  uint32_t len = seg_len(seg), wnd = synack__rcv_wnd(c);
+  synack_seq s = seg->seq, hi = seq_add(c->rcv_nxt, wnd);
+  if (wnd == 0)
+    return s == c->rcv_nxt;
+  if (len == 0)
+    return seq_in(s, c->rcv_nxt, hi);
+  return seq_in(s, c->rcv_nxt, hi) || seq_in(seq_add(s, len - 1), c->rcv_nxt, hi);
+}
+
+/* Second: the RST bit, with RFC 5961 3.2's exact-match rule. */
+static void rst_step(synack_conn *c, const synack_segment *seg, uint64_t now) {
+  if (seg->seq != c->rcv_nxt) {
+    challenge_ack(c, now);
+    return;
+  }
+  switch (c->state) {
+  case SYNACK_SYN_RECEIVED: /* passive: back to LISTEN, nobody told; active: refused */
+    synack__conn_closed(c, c->passive ? 0 : SYNACK_ECONNREFUSED, seg, now);
+    break;
+  case SYNACK_ESTABLISHED:
+  case SYNACK_FIN_WAIT_1:
+  case SYNACK_FIN_WAIT_2:
+  case SYNACK_CLOSE_WAIT: /* MUST-12: the user learns of the reset */
+    synack__conn_closed(c, SYNACK_ECONNRESET, seg, now);
+    break;
+  default: /* CLOSING, LAST-ACK, TIME-WAIT */
+    synack__conn_closed(c, 0, seg, now);
+    break;
+  }
+}
+
+/* New data acknowledged: SND.UNA moves, the ring drops what was acked. */
+static void ack_advance(synack_conn *c, synack_seq ack, uint64_t now) {
+  uint32_t acked = (uint32_t)(ack - c->snd_una), data = 0;
+  if (seq_gt(ack, c->snd_buf_seq)) {
+    data = (uint32_t)(ack - c->snd_buf_seq);
+    if (data > c->snd.len)
+      data = c->snd.len;
+    synack__sndbuf_drop(&c->snd, data);
+    c->snd_buf_seq = seq_add(c->snd_buf_seq, data);
+    c->bytes_acked += data;
+  }
+  c->snd_una = ack;
+  if (seq_lt(c->snd_nxt, ack))
+    c->snd_nxt = ack;
+  if (c->rtt_timing && seq_gt(ack, c->rtt_seq)) { /* RFC 6298 via Karn's rule */
+    synack__rtt_sample(&c->rtt, now - c->rtt_start);
+    c->rtt_timing = 0;
+  }
+  c->rtt.backoff = 0;
+  c->nretx = 0;
+  c->nprobe = 0;
+  if (c->in_recovery) {
+    if (seq_geq(ack, c->recover)) { /* RFC 6582 3.2 step 3: full acknowledgment */
+      uint32_t fl = synack__flight(c) + c->smss;
+      c->cwnd = c->ssthresh < fl ? c->ssthresh : fl;
+      c->in_recovery = 0;
+      c->dupacks = 0;
+    } else { /* partial: resend the next hole, deflate by what was acked */
+      synack__retransmit(c, now);
+      c->cwnd = (c->cwnd > acked ? c->cwnd - acked : 0) + c->smss;
+    }
+  } else {
+    c->dupacks = 0;
+    c->cc->on_ack(c, acked);
+  }
+  /* RFC 6298 5.2 and 5.3 */
+  synack__timer_stop(c, SYNACK__T_REXMT);
+  if (c->snd_una != c->snd_max)
+    synack__start_rexmt(c, now);
+  if (data)
+    c->pend |= SYNACK_NOTICE_WRITABLE;
+}
+
+/* RFC 5681 3.2 with RFC 6582: the third duplicate ACK starts fast recovery. */
+static void dup_ack(synack_conn *c, uint64_t now) {
+  c->dupacks++;
+  if (c->in_recovery) {
+    c->cwnd += c->smss; /* each further duplicate: a segment has left */
+  } else if (c->dupacks == 3 && seq_gt(c->snd_una, c->recover)) {
+    c->cc->on_loss(c);
+    c->recover = c->snd_max;
+    c->in_recovery = 1;
+    synack__retransmit(c, now);
+    c->cwnd = c->ssthresh + 3 * c->smss;
+  }
+}
+
+/* Fifth: the ACK field. Returns 0 when processing stops here. */
+static int ack_step(synack_conn *c, const synack_segment *seg, uint64_t now) {
+  synack_seq ack = seg->ack;
+  uint32_t wnd;
+  if (!(seg->flags & SYNACK_ACK))
+    return 0;
+  if (c->state == SYNACK_SYN_RECEIVED) {
+    if (!seq_lt(c->snd_una, ack) || seq_gt(ack, c->snd_max)) {
+      synack__reset_for(c->host, c, NULL, seg, now); /* <SEQ=SEG.ACK><CTL=RST> */
+      return 0;
+    }
+    if (c->listener && c->listener->nacc >= c->listener->backlog)
+      return 0; /* accept queue full: the SYN,ACK will be sent again */
+    c->snd_una = seq_add(c->iss, 1);
+    c->snd_wnd = (uint32_t)seg->win << c->snd_ws;
+    c->max_sndwnd = c->snd_wnd;
+    c->snd_wl1 = seg->seq;
+    c->snd_wl2 = ack;
+    established(c, seg, now);
+    if (c->state != SYNACK_ESTABLISHED && c->state != SYNACK_FIN_WAIT_1)
+      return 0;
+    synack__listener_established(c, now);
+  }
+  /* RFC 5961 5.2: SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT, else ACK and drop */
+  if (seq_gt(ack, c->snd_max) ||
+      seq_lt(ack, seq_add(c->snd_una, (uint32_t)0 - c->max_sndwnd))) {
+    synack__send_ack(c, now);
+    return 0;
+  }
+  wnd = (uint32_t)seg->win << c->snd_ws;
+  if (seq_gt(ack, c->snd_una)) {
+    ack_advance(c, ack, now);
+  } else if (ack == c->snd_una && seg->paylen == 0 &&
+             !(seg->flags & (SYNACK_SYN | SYNACK_FIN)) && wnd == c->snd_wnd &&
+             c->snd_max != c->snd_una && c->snd_wnd != 0) {
+    dup_ack(c, now);
+  }
+  /* the send window, if this segment is newer than the last that set it */
+  if (seq_lt(c->snd_wl1, seg->seq) ||
+      (c->snd_wl1 == seg->seq && seq_leq(c->snd_wl2, ack))) {
+    uint32_t old = c->snd_wnd;
+    c->snd_wnd = wnd;
+    c->snd_wl1 = seg->seq;
+    c->snd_wl2 = ack;
+    if (wnd > c->max_sndwnd)
+      c->max_sndwnd = wnd;
+    if (wnd == 0 && old != 0 && c->snd_una != seq_add(c->snd_buf_seq, c->snd.len)) {
+      /* the window closed with data waiting: stop retransmitting, probe instead */
+      synack__timer_stop(c, SYNACK__T_REXMT);
+      c->snd_nxt = c->snd_una;
+    } else if (wnd > 0 && c->t[SYNACK__T_PERSIST] != SYNACK_NEVER) {
+      synack__timer_stop(c, SYNACK__T_PERSIST); /* it opened again */
+      c->nprobe = 0;
+      if (c->snd_una != c->snd_max)
+        synack__start_rexmt(c, now);
+    }
+  }
+  if (c->t[SYNACK__T_PERSIST] != SYNACK_NEVER)
+    c->nprobe = 0; /* the peer answers: probing never gives up (MUST-37) */
+  switch (c->state) {
+  case SYNACK_FIN_WAIT_1:
+    if (c->fin_sent && seq_gt(c->snd_una, c->snd_fin_seq))
+      synack__set_state(c, SYNACK_FIN_WAIT_2, seg, now);
+    break;
+  case SYNACK_CLOSING:
+    if (c->fin_sent && seq_gt(c->snd_una, c->snd_fin_seq))
+      enter_time_wait(c, seg, now);
+    return 0; /* otherwise the segment is ignored */
+  case SYNACK_LAST_ACK:
+    if (c->fin_sent && seq_gt(c->snd_una, c->snd_fin_seq))
+      synack__conn_closed(c, 0, seg, now);
+    return 0;
+  default:
+    break;
+  }
+  return c->state != SYNACK_CLOSED;
+}
+
+/* RFC 9293 3.10.7.4: SYN-RECEIVED and every synchronized state. */
+static void other_states(synack_conn *c, const synack_segment *seg, uint64_t now) {
+  int syn = !!(seg->flags & SYNACK_SYN);
+  synack_seq dseq = seq_add(seg->seq, (uint32_t)syn);
+  /* the peer's SYN again (our SYN,ACK was lost): send the SYN,ACK again */
+  if (c->state == SYNACK_SYN_RECEIVED &&
+      (seg->flags & (SYNACK_SYN | SYNACK_ACK | SYNACK_RST)) == SYNACK_SYN &&
+      seg->seq == c->irs) {
+    synack__send_syn(c, now);
+    return;
+  }
+  /* first: the sequence number */
+  if (!seq_ok(c, seg)) {
+    if (seg->flags & SYNACK_RST)
+      return; /* RFC 5961 3.2 (1): silently dropped */
+    if (c->state == SYNACK_TIME_WAIT && (seg->flags & SYNACK_FIN))
+      synack__timer_set(c, SYNACK__T_2MSL, now + 2 * c->host->cfg.msl_us);
+    synack__send_ack(c, now); /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
+    return;
+  }
+  c->last_rcv = now;
+  c->nkeep = 0;
+  /* second: the RST bit */
+  if (seg->flags & SYNACK_RST) {
+    rst_step(c, seg, now);
+    return;
+  }
+  /* third: security and precedence: not implemented (no compartments) */
+  /* fourth: the SYN bit */
+  if (syn) {
+    if (c->state == SYNACK_SYN_RECEIVED && c->passive) {
+      synack__conn_closed(c, 0, seg, now); /* back to LISTEN */
+      return;
+    }
+    challenge_ack(c, now); /* RFC 5961 4.2 */
+    return;
+  }
+  take_options(c, seg);
+  /* fifth: the ACK field */
+  if (!ack_step(c, seg, now))
+    return;
+  /* sixth: the URG bit: the urgent pointer is not acted on (see conformance notes) */
+  /* seventh: the segment text */
+  text_step(c, seg, dseq, now);
+  if (c->state == SYNACK_CLOSED)
+    return;
+  /* eighth: the FIN bit */
+  fin_step(c, seg, dseq, now);
+}
+
+void synack__conn_input(synack_conn *c, const synack_segment *seg, uint64_t now) {
+  unsigned pend;
+  c->pend = 0;
+  switch (c->state) {
+  case SYNACK_CLOSED:
+  case SYNACK_LISTEN:
+    return;
+  case SYNACK_SYN_SENT:
+    syn_sent(c, seg, now);
+    break;
+  default:
+    other_states(c, seg, now);
+    break;
+  }
+  if (c->state != SYNACK_CLOSED)
+    synack__output(c, now); /* data, or the ACK this segment asked for */
+  pend = c->pend;
+  c->pend = 0;
+  if (pend && !c->listener && c->state != SYNACK_CLOSED)
+    synack__notify(c, NULL, pend, now);
+}

@@ -1,0 +1,270 @@
+/*
+ * tcb.h: the inside of a host, a listener and a connection (the TCB of
+ * RFC 9293 3.3.1), and the internal functions the core's files share. Only
+ * src/core includes this; everything here has the synack__ prefix.
+ */
+#ifndef SYNACK_TCB_H
+#define SYNACK_TCB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcp.h"
+
+/* Buffers (buf.c) --------------------------------------------------------- */
+
+/* The send ring: the bytes from the oldest unacknowledged one onward. */
+typedef struct synack__sndbuf {
+  uint8_t *data; /* NULL until the first SEND */
+  uint32_t cap, head, len;
+} synack__sndbuf;
+
+#define SYNACK__OOO_MAX 8 /* out-of-order islands kept; more are dropped */
+
+/*
+ * The receive ring: `len` in-order bytes for the application at `head`, and
+ * after them, at their offset from RCV.NXT, up to SYNACK__OOO_MAX islands of
+ * out-of-order bytes, kept as [start, end) sequence ranges in order.
+ */
+typedef struct synack__rcvbuf {
+  uint8_t *data; /* NULL until the first byte arrives */
+  uint32_t cap, head, len;
+  uint8_t nooo, last_ooo; /* last_ooo: the island touched last (first SACK block) */
+  synack_seq ooo[SYNACK__OOO_MAX][2];
+} synack__rcvbuf;
+
+int synack__sndbuf_init(synack__sndbuf *b, uint32_t cap); /* allocates; 0 or ENOMEM */
+void synack__sndbuf_free(synack__sndbuf *b);
+uint32_t synack__sndbuf_space(const synack__sndbuf *b);
+uint32_t synack__sndbuf_write(synack__sndbuf *b, const uint8_t *p, uint32_t n);
+void synack__sndbuf_drop(synack__sndbuf *b, uint32_t n);
+/* n bytes from offset off: a pointer into the ring, or a copy in scratch when they wrap. */
+const uint8_t *synack__sndbuf_peek(const synack__sndbuf *b, uint32_t off,
+                                   uint32_t n, uint8_t *scratch);
+
+void synack__rcvbuf_setup(synack__rcvbuf *b, uint32_t cap); /* no allocation yet */
+void synack__rcvbuf_free(synack__rcvbuf *b);
+uint32_t synack__rcvbuf_space(const synack__rcvbuf *b);
+/*
+ * Store n bytes starting at sequence `seq` given that the next expected one is
+ * *rcv_nxt; bytes outside [*rcv_nxt, *rcv_nxt + space) are cut off. Advances
+ * *rcv_nxt over every byte that became in order. Returns the count it advanced
+ * (0 for out-of-order data), or ENOMEM.
+ */
+long synack__rcvbuf_insert(synack__rcvbuf *b, synack_seq *rcv_nxt,
+                           synack_seq seq, const uint8_t *p, uint32_t n);
+uint32_t synack__rcvbuf_read(synack__rcvbuf *b, uint8_t *out, uint32_t cap);
+void synack__rcvbuf_flush(synack__rcvbuf *b);
+/* SACK blocks (RFC 2018 4): the latest island first; returns the count. */
+int synack__rcvbuf_sack(const synack__rcvbuf *b, synack_seq out[][2], int max);
+
+/* RTT estimator (rtt.c), RFC 6298 ------------------------------------------ */
+
+typedef struct synack__rtt {
+  uint64_t srtt, rttvar, rto; /* microseconds; rto without backoff */
+  uint64_t min, max;
+  uint8_t has_sample;
+  uint8_t backoff; /* doublings in force */
+} synack__rtt;
+
+void synack__rtt_init(synack__rtt *r, uint64_t init, uint64_t min, uint64_t max);
+void synack__rtt_sample(synack__rtt *r, uint64_t rtt);
+void synack__rtt_backoff(synack__rtt *r);
+uint64_t synack__rtt_rto(const synack__rtt *r); /* with backoff, within [min, max] */
+
+/* ISN (isn.c), RFC 6528 ---------------------------------------------------- */
+
+uint64_t synack__siphash24(const uint8_t key[16], const uint8_t *msg, size_t len);
+synack_seq synack__isn(const uint8_t key[16], const synack_addr *laddr,
+                       uint16_t lport, const synack_addr *raddr, uint16_t rport,
+                       uint64_t now);
+
+/* Congestion control (cc.c) ----------------------------------------------- */
+
+typedef struct synack__cc_ops {
+  const char *name;
+  void (*init)(synack_conn *c);                       /* at ESTABLISHED */
+  void (*on_ack)(synack_conn *c, uint32_t acked);     /* new data acked, not in recovery */
+  void (*on_loss)(synack_conn *c);                    /* fast retransmit: set ssthresh */
+  void (*on_rto)(synack_conn *c);                     /* retransmission timeout */
+} synack__cc_ops;
+
+const synack__cc_ops *synack__cc_get(int which);
+uint32_t synack__flight(const synack_conn *c);
+
+/* Timers (timer.c) ---------------------------------------------------------- */
+
+enum {
+  SYNACK__T_REXMT = 0, /* retransmission (also SYN, SYN-ACK, FIN) */
+  SYNACK__T_PERSIST,   /* zero-window probe */
+  SYNACK__T_DELACK,    /* delayed ACK */
+  SYNACK__T_KEEP,      /* keepalive */
+  SYNACK__T_2MSL,      /* TIME-WAIT */
+  SYNACK__T_COUNT
+};
+
+void synack__timer_set(synack_conn *c, int which, uint64_t when);
+void synack__timer_stop(synack_conn *c, int which);
+void synack__timer_stop_all(synack_conn *c);
+int synack__heap_reserve(synack_host *h);
+
+/* The TCB -------------------------------------------------------------------- */
+
+struct synack_conn {
+  synack_host *host;
+  synack_listener *listener; /* set while in a listener's SYN or accept queue */
+  synack_conn *hnext;        /* demux hash chain */
+  synack_conn *next, *prev;  /* every connection of the host */
+  synack_conn *qnext, *qprev; /* the listener queue it is in */
+  int refs;                  /* user retains + the listener's hold */
+  int busy;                  /* inside the core: do not free yet */
+  uint8_t in_hash, queue;    /* queue: 0 none, 1 SYN queue, 2 accept queue */
+  uint8_t passive, freeing;
+  void *data;
+  unsigned hooks;
+  synack_state state;
+
+  synack_addr raddr;
+  uint16_t lport, rport;
+  synack_conn_opts opts; /* every field resolved */
+
+  /* send sequence space (RFC 9293 3.3.1) */
+  synack_seq iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;
+  uint32_t snd_wnd, max_sndwnd;
+  synack_seq snd_buf_seq; /* the sequence number of the send ring's first byte */
+  uint8_t fin_queued, fin_sent; /* FIN asked for / sent (snd_fin_seq is its number) */
+  synack_seq snd_fin_seq;
+
+  /* receive sequence space */
+  synack_seq irs, rcv_nxt, rcv_adv; /* rcv_adv: the right edge last advertised */
+  uint8_t rcv_fin;                  /* the peer's FIN is in order and consumed */
+  uint8_t rcv_fin_ooo;              /* a FIN beyond a hole, at rcv_fin_seq */
+  synack_seq rcv_fin_seq;
+
+  /* negotiated */
+  uint8_t snd_ws, rcv_ws, ws_ok, sack_ok, ts_ok;
+  uint16_t peer_mss;
+  uint32_t smss; /* payload bytes per full-sized segment */
+  uint32_t ts_recent;
+
+  synack__sndbuf snd;
+  synack__rcvbuf rcv;
+
+  /* acknowledgment */
+  uint8_t ack_now;      /* send an ACK at the end of this input */
+  uint8_t unacked_segs; /* full-sized segments received since our last ACK */
+
+  /* retransmission */
+  synack__rtt rtt;
+  uint8_t rtt_timing;
+  synack_seq rtt_seq;
+  uint64_t rtt_start;
+  uint32_t nretx;         /* retransmissions of the oldest unacked segment */
+  uint32_t nprobe;        /* zero-window probes without an answer */
+  uint32_t nkeep;         /* keepalives without an answer */
+  uint64_t rexmt_since;   /* when the oldest unacked data was first sent */
+  uint64_t last_rcv;      /* for keepalive idleness */
+
+  /* congestion control */
+  const synack__cc_ops *cc;
+  uint32_t cwnd, ssthresh, cwnd_acc;
+  uint32_t dupacks;
+  uint8_t in_recovery;
+  synack_seq recover;
+
+  /* timers */
+  uint64_t t[SYNACK__T_COUNT];
+  uint64_t deadline;
+  size_t heap_idx; /* SIZE_MAX when not in the heap */
+
+  uint32_t retransmits;
+  uint64_t bytes_sent, bytes_received, bytes_acked;
+  int error;
+  unsigned pend; /* notices gathered while a segment is processed */
+};
+
+struct synack_listener {
+  synack_host *host;
+  synack_listener *next;
+  uint16_t port;
+  size_t backlog;
+  synack_conn_opts opts;
+  unsigned hooks;
+  void *data;
+  synack_conn *synq, *accq, *accq_tail; /* doubly linked through qnext/qprev */
+  size_t nsyn, nacc;
+};
+
+struct synack_host {
+  synack_host_config cfg;
+  synack_host_callbacks cb;
+  void *ud;
+  unsigned hooks;
+  synack_conn **buckets;
+  size_t nbuckets, nhashed;
+  synack_conn *conns;
+  size_t nconns;
+  synack_listener *listeners;
+  synack_conn **heap;
+  size_t heap_len, heap_cap;
+  uint16_t next_port;
+  uint64_t chack_start;
+  uint32_t chack_count;
+  uint8_t scratch[SYNACK_MAX_PACKET]; /* contiguous payload for one segment */
+};
+
+/* host.c */
+synack_conn *synack__conn_new(synack_host *h, const synack_conn_opts *opts);
+void synack__conn_free(synack_conn *c);
+void synack__conn_maybe_free(synack_conn *c);
+int synack__hash_insert(synack_conn *c);
+void synack__hash_remove(synack_conn *c);
+synack_conn *synack__hash_lookup(synack_host *h, const synack_addr *raddr,
+                                 uint16_t rport, uint16_t lport);
+synack_listener *synack__listener_find(synack_host *h, uint16_t port);
+void synack__set_state(synack_conn *c, synack_state to,
+                       const synack_segment *seg, uint64_t now);
+/* Enter CLOSED for good: err (0 or a code) is kept, ERROR notified when err. */
+void synack__conn_closed(synack_conn *c, int err, const synack_segment *seg,
+                         uint64_t now);
+void synack__notify(synack_conn *c, synack_listener *l, unsigned notices,
+                    uint64_t now);
+unsigned synack__hook_mask(const synack_host *h, const synack_conn *c,
+                           const synack_listener *l);
+/* Hooks, then the output callback. */
+void synack__emit(synack_host *h, synack_conn *c, synack_listener *l,
+                  synack_segment *seg, uint64_t now);
+int synack__challenge_ok(synack_host *h, uint64_t now); /* RFC 5961 7 limit */
+/* RFC 9293 3.10.7.1: the reset for a segment nobody owns. */
+void synack__reset_for(synack_host *h, synack_conn *c, synack_listener *l,
+                       const synack_segment *in, uint64_t now);
+void synack__conn_opts_resolve(const synack_host *h, const synack_conn_opts *in,
+                               synack_conn_opts *out, int family);
+
+/* listener.c */
+void synack__listener_input(synack_listener *l, const synack_segment *seg,
+                            uint64_t now);
+void synack__listener_established(synack_conn *c, uint64_t now);
+void synack__listener_unlink(synack_conn *c);
+
+/* input.c */
+void synack__syn_options(synack_conn *c, const synack_segment *seg); /* negotiate from a SYN */
+void synack__conn_input(synack_conn *c, const synack_segment *seg, uint64_t now);
+
+/* output.c */
+void synack__output(synack_conn *c, uint64_t now);      /* data, FIN, pending ACK */
+void synack__send_ack(synack_conn *c, uint64_t now);
+void synack__send_syn(synack_conn *c, uint64_t now);    /* SYN or SYN-ACK */
+void synack__send_rst(synack_conn *c, uint64_t now);    /* <SEQ=SND.NXT><CTL=RST> */
+void synack__retransmit(synack_conn *c, uint64_t now);  /* the oldest unacked segment */
+void synack__send_probe(synack_conn *c, uint64_t now);  /* zero-window probe */
+void synack__send_keepalive(synack_conn *c, uint64_t now);
+void synack__start_rexmt(synack_conn *c, uint64_t now); /* arm if data in flight */
+uint32_t synack__rcv_wnd(const synack_conn *c);         /* what we may accept */
+void synack__init_cc(synack_conn *c);
+void synack__segment_base(const synack_conn *c, synack_segment *seg);
+
+/* timer.c */
+void synack__timer_fire(synack_conn *c, uint64_t now);
+
+#endif

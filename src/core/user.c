@@ -1,0 +1,270 @@
+/*
+ * user.c: the user's calls on a connection (RFC 9293 3.10.1 to 3.10.6):
+ * OPEN (active), SEND, RECEIVE, CLOSE, ABORT, STATUS, plus the lifetime
+ * calls of tcp.h. Each call that may make the connection send runs with the
+ * connection marked busy, so a callback that releases it cannot free it
+ * under our feet.
+ */
+#include <string.h>
+
+#include "tcb.h"
+
+static int pick_port(synack_host *h, synack_conn *c) {
+  uint32_t range = (uint32_t)h->cfg.port_hi - h->cfg.port_lo + 1, i;
+  for (i = 0; i < range; i++) {
+    uint16_t p = h->next_port;
+    h->next_port = p >= h->cfg.port_hi ? h->cfg.port_lo : (uint16_t)(p + 1);
+    if (synack__listener_find(h, p))
+      continue;
+    c->lport = p;
+    if (synack__hash_insert(c) == 0)
+      return 0;
+  }
+  return SYNACK_EADDRNOTAVAIL;
+}
+
+synack_conn *synack_host_connect(synack_host *h, const synack_addr *dst,
+                                 uint16_t dport, const synack_conn_opts *opts,
+                                 uint64_t now, int *err) {
+  synack_conn_opts o;
+  synack_conn *c;
+  int e = 0;
+  if (!dst || dport == 0 || (dst->family != 4 && dst->family != 6)) {
+    e = SYNACK_EINVAL;
+    goto fail;
+  }
+  if (dst->family != h->cfg.addr.family) {
+    e = SYNACK_EAFNOSUPPORT;
+    goto fail;
+  }
+  synack__conn_opts_resolve(h, opts, &o, dst->family);
+  if ((o.set & SYNACK_OPT_SET_PORT) && o.port == 0) {
+    e = SYNACK_EINVAL;
+    goto fail;
+  }
+  c = synack__conn_new(h, &o);
+  if (!c) {
+    e = SYNACK_ENOMEM;
+    goto fail;
+  }
+  c->raddr = *dst;
+  c->rport = dport;
+  if (o.set & SYNACK_OPT_SET_PORT) {
+    c->lport = o.port;
+    e = synack__hash_insert(c);
+  } else {
+    e = pick_port(h, c);
+  }
+  if (e) {
+    synack__conn_free(c);
+    goto fail;
+  }
+  c->refs = 1; /* the caller's */
+  c->iss = (o.set & SYNACK_OPT_SET_ISN)
+               ? o.isn
+               : synack__isn(h->cfg.isn_secret, &h->cfg.addr, c->lport,
+                             &c->raddr, c->rport, now);
+  c->snd_una = c->iss;
+  c->snd_nxt = c->snd_max = seq_add(c->iss, 1);
+  c->snd_buf_seq = c->snd_nxt;
+  c->snd_wl2 = c->iss;
+  c->recover = c->iss;
+  c->rtt_timing = 1;
+  c->rtt_start = now;
+  c->rexmt_since = now;
+  c->busy++;
+  synack__set_state(c, SYNACK_SYN_SENT, NULL, now);
+  if (c->state == SYNACK_SYN_SENT) {
+    synack__send_syn(c, now);
+    synack__timer_set(c, SYNACK__T_REXMT, now + synack__rtt_rto(&c->rtt));
+  }
+  c->busy--;
+  if (err)
+    *err = 0;
+  return c;
+fail:
+  if (err)
+    *err = e;
+  return NULL;
+}
+
+void synack_conn_retain(synack_conn *c) { c->refs++; }
+void synack_conn_release(synack_conn *c) {
+  c->refs--;
+  synack__conn_maybe_free(c);
+}
+void synack_conn_set_data(synack_conn *c, void *data) { c->data = data; }
+void *synack_conn_get_data(const synack_conn *c) { return c->data; }
+void synack_conn_set_hooks(synack_conn *c, unsigned m) { c->hooks = m; }
+synack_host *synack_conn_host(const synack_conn *c) { return c->host; }
+synack_listener *synack_conn_listener(const synack_conn *c) { return c->listener; }
+synack_state synack_conn_state(const synack_conn *c) { return c->state; }
+
+static void done(synack_conn *c) {
+  c->busy--;
+  synack__conn_maybe_free(c);
+}
+
+/* SEND (3.10.2). */
+long synack_conn_send(synack_conn *c, const uint8_t *data, size_t len,
+                      uint64_t now) {
+  uint32_t n;
+  if (c->error)
+    return c->error;
+  switch (c->state) {
+  case SYNACK_CLOSED:
+  case SYNACK_LISTEN:
+    return SYNACK_ENOTCONN;
+  case SYNACK_SYN_SENT:
+  case SYNACK_SYN_RECEIVED: /* queued until ESTABLISHED */
+  case SYNACK_ESTABLISHED:
+  case SYNACK_CLOSE_WAIT:
+    break;
+  default:
+    return SYNACK_EPIPE; /* after our CLOSE: "connection closing" */
+  }
+  if (c->fin_queued)
+    return SYNACK_EPIPE;
+  if (len == 0)
+    return 0;
+  if (synack__sndbuf_init(&c->snd, c->opts.sndbuf) != 0)
+    return SYNACK_ENOMEM;
+  if (len > c->snd.cap)
+    len = c->snd.cap;
+  n = synack__sndbuf_write(&c->snd, data, (uint32_t)len);
+  c->busy++;
+  synack__output(c, now);
+  done(c);
+  return (long)n;
+}
+
+/* RECEIVE (3.10.3). */
+long synack_conn_recv(synack_conn *c, uint8_t *buf, size_t cap, uint64_t now) {
+  uint32_t n = 0;
+  if (c->rcv.len && cap)
+    n = synack__rcvbuf_read(&c->rcv, buf, cap > 0xffffffffu ? 0xffffffffu : (uint32_t)cap);
+  if (n > 0) {
+    /* window update once the right edge can move by a useful amount (MUST-39) */
+    if (!c->rcv_fin && (c->state == SYNACK_ESTABLISHED || c->state == SYNACK_FIN_WAIT_1 ||
+                        c->state == SYNACK_FIN_WAIT_2)) {
+      synack_seq edge = seq_add(c->rcv_nxt, synack__rcv_wnd(c));
+      uint32_t step = c->rcv.cap / 2 < c->smss ? c->rcv.cap / 2 : c->smss;
+      if (seq_gt(edge, c->rcv_adv) && (uint32_t)(edge - c->rcv_adv) >= step) {
+        c->busy++;
+        synack__send_ack(c, now);
+        done(c);
+      }
+    }
+    return (long)n;
+  }
+  if (c->error)
+    return c->error;
+  if (c->rcv_fin)
+    return SYNACK_EOF;
+  if (c->state == SYNACK_CLOSED || c->state == SYNACK_LISTEN)
+    return SYNACK_ENOTCONN;
+  return 0;
+}
+
+/* CLOSE (3.10.4): FIN after what is queued. */
+int synack_conn_close(synack_conn *c, uint64_t now) {
+  synack_state to;
+  switch (c->state) {
+  case SYNACK_CLOSED:
+  case SYNACK_LISTEN:
+    return c->error ? c->error : SYNACK_ENOTCONN;
+  case SYNACK_SYN_SENT: /* nothing sent yet that needs a FIN: delete the TCB */
+    c->busy++;
+    synack__conn_closed(c, 0, NULL, now);
+    done(c);
+    return 0;
+  case SYNACK_SYN_RECEIVED: /* queued: FIN-WAIT-1 once ESTABLISHED */
+    if (!c->fin_queued) {
+      c->fin_queued = 1;
+      c->snd_fin_seq = seq_add(c->snd_buf_seq, c->snd.len);
+    }
+    return 0;
+  case SYNACK_ESTABLISHED:
+    to = SYNACK_FIN_WAIT_1;
+    break;
+  case SYNACK_CLOSE_WAIT:
+    to = SYNACK_LAST_ACK;
+    break;
+  default:
+    return SYNACK_ECLOSING;
+  }
+  c->fin_queued = 1;
+  c->snd_fin_seq = seq_add(c->snd_buf_seq, c->snd.len);
+  c->busy++;
+  synack__set_state(c, to, NULL, now);
+  if (c->state == to)
+    synack__output(c, now);
+  done(c);
+  return 0;
+}
+
+int synack_conn_shutdown(synack_conn *c, uint64_t now) {
+  return synack_conn_close(c, now);
+}
+
+/* ABORT (3.10.5). */
+int synack_conn_abort(synack_conn *c, uint64_t now) {
+  switch (c->state) {
+  case SYNACK_CLOSED:
+  case SYNACK_LISTEN:
+    return c->error ? c->error : SYNACK_ENOTCONN;
+  case SYNACK_SYN_RECEIVED:
+  case SYNACK_ESTABLISHED:
+  case SYNACK_FIN_WAIT_1:
+  case SYNACK_FIN_WAIT_2:
+  case SYNACK_CLOSE_WAIT:
+    c->busy++;
+    synack__send_rst(c, now);
+    break;
+  default: /* SYN-SENT, CLOSING, LAST-ACK, TIME-WAIT: no reset */
+    c->busy++;
+    break;
+  }
+  if (c->state != SYNACK_CLOSED) {
+    synack__rcvbuf_flush(&c->rcv);
+    synack__conn_closed(c, 0, NULL, now);
+    if (!c->error)
+      c->error = SYNACK_ECONNABORTED;
+  }
+  done(c);
+  return 0;
+}
+
+/* STATUS (3.10.6). */
+void synack_conn_info(const synack_conn *c, struct synack_conn_info *out) {
+  memset(out, 0, sizeof *out);
+  out->state = c->state;
+  out->local_addr = c->host->cfg.addr;
+  out->remote_addr = c->raddr;
+  out->local_port = c->lport;
+  out->remote_port = c->rport;
+  out->iss = c->iss;
+  out->irs = c->irs;
+  out->snd_una = c->snd_una;
+  out->snd_nxt = c->snd_nxt;
+  out->rcv_nxt = c->rcv_nxt;
+  out->snd_wnd = c->snd_wnd;
+  out->rcv_wnd = synack__rcv_wnd(c);
+  out->mss = c->smss;
+  out->snd_wscale = c->snd_ws;
+  out->rcv_wscale = c->rcv_ws;
+  out->sack_ok = c->sack_ok;
+  out->ts_ok = c->ts_ok;
+  out->cwnd = c->cwnd;
+  out->ssthresh = c->ssthresh;
+  out->srtt_us = c->rtt.srtt;
+  out->rttvar_us = c->rtt.rttvar;
+  out->rto_us = synack__rtt_rto(&c->rtt);
+  out->retransmits = c->retransmits;
+  out->bytes_sent = c->bytes_sent;
+  out->bytes_received = c->bytes_received;
+  out->bytes_acked = c->bytes_acked;
+  out->send_queued = c->snd.len;
+  out->recv_queued = c->rcv.len;
+  out->error = c->error;
+}

@@ -1,0 +1,374 @@
+/*
+ * conn.c: the connection userdata: send, recv, close, shutdown, abort,
+ * info, state, hooks.
+ *
+ * Lifetime: the userdata holds one retain on the core connection and is
+ * anchored by its network while the connection is not CLOSED; once CLOSED
+ * and unreferenced, __gc releases it and the core frees it. When the core
+ * frees a connection first (its network is freed), `c` becomes NULL and the
+ * methods answer ENOTCONN.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "lnet.h"
+
+#define RECV_MAX_DEFAULT 65536
+
+void lsynack_conn_tuple(const synack_conn *c, char *out, size_t cap) {
+  struct synack_conn_info info;
+  char la[48], ra[48];
+  synack_conn_info(c, &info);
+  synack_addr_format(&info.local_addr, la, sizeof la);
+  synack_addr_format(&info.remote_addr, ra, sizeof ra);
+  if (info.local_addr.family == 6)
+    snprintf(out, cap, "[%s]:%u > [%s]:%u", la, info.local_port, ra,
+             info.remote_port);
+  else
+    snprintf(out, cap, "%s:%u > %s:%u", la, info.local_port, ra,
+             info.remote_port);
+}
+
+static lsynack_conn *toconn(lua_State *L, int idx) {
+  return (lsynack_conn *)luaL_checkudata(L, idx, LSYNACK_CONN_MT);
+}
+
+/* The live connection at idx; raises when its network is closed. */
+static lsynack_conn *checkconn(lua_State *L, int idx) {
+  lsynack_conn *p = toconn(L, idx);
+  if (!p->ln->n) luaL_error(L, "synack: the network is closed");
+  return p;
+}
+
+void lsynack_pushconn(lua_State *L, lsynack_net *ln, synack_conn *c, int adopt) {
+  lsynack_conn *p;
+  synack_listener *l;
+  int top = lua_gettop(L);
+  if (lsynack_getobj(L, c) == LUA_TUSERDATA &&
+      ((lsynack_conn *)lua_touserdata(L, -1))->c == c) {
+    if (adopt) synack_conn_release(c); /* it holds a retain already */
+    return;
+  }
+  lua_pop(L, 1);
+  lsynack_pushhost(L, ln, synack_net_host_index(ln->n, synack_conn_host(c)));
+  p = (lsynack_conn *)lsynack_newobj(L, sizeof *p, LSYNACK_CONN_MT, ln, -1);
+  p->ln = ln;
+  p->c = c;
+  p->host = synack_net_host_index(ln->n, synack_conn_host(c));
+  if (!adopt) synack_conn_retain(c);
+  synack_conn_set_data(c, p);
+  lsynack_setobj(L, c, -1);
+  /* a connection a listener has not handed out yet inherits its hooks */
+  l = synack_conn_listener(c);
+  if (l) {
+    if (lsynack_getobj(L, l) == LUA_TUSERDATA) lsynack_inherit(L, -2, -1);
+    lua_pop(L, 1);
+  }
+  if (synack_conn_state(c) != SYNACK_CLOSED) lsynack_anchor(L, ln, -1, 1);
+  lua_replace(L, top + 1);
+  lua_settop(L, top + 1);
+}
+
+void lsynack_inherit(lua_State *L, int connidx, int listeneridx) {
+  lsynack_conn *p = toconn(L, connidx);
+  lsynack_listener *pl =
+      (lsynack_listener *)luaL_checkudata(L, listeneridx, LSYNACK_LISTENER_MT);
+  connidx = lua_absindex(L, connidx);
+  listeneridx = lua_absindex(L, listeneridx);
+  lua_getuservalue(L, connidx);
+  lsynack_getuv(L, listeneridx, "hooks");
+  lua_setfield(L, -2, "parent");
+  lua_pop(L, 1);
+  p->inherit = pl->mask;
+  if (p->c) synack_conn_set_hooks(p->c, (p->mask | p->inherit) & SYNACK_HOOK_ALL);
+}
+
+void lsynack_conn_closed(lua_State *L, lsynack_net *ln, synack_conn *c) {
+  lsynack_conn *p = synack_conn_get_data(c);
+  if (!p) return;
+  if (lsynack_getobj(L, c) == LUA_TUSERDATA && lua_touserdata(L, -1) == (void *)p)
+    lsynack_anchor(L, ln, -1, 0);
+  lua_pop(L, 1);
+}
+
+void lsynack_conn_freed(synack_conn *c) {
+  lsynack_conn *p = synack_conn_get_data(c);
+  if (p && p->c == c) p->c = NULL;
+  synack_conn_set_data(c, NULL);
+}
+
+static int conn_gc(lua_State *L) {
+  lsynack_conn *p = toconn(L, 1);
+  if (p->c && p->ln->n) {
+    if (synack_conn_get_data(p->c) == p) synack_conn_set_data(p->c, NULL);
+    synack_conn_release(p->c);
+  }
+  p->c = NULL;
+  return 0;
+}
+
+/* Push the result of a core call returning 0 or an error: true | nil, err, code. */
+static int push_status(lua_State *L, int rc) {
+  if (rc < 0) return lsynack_pusherror(L, rc);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* The core connection, entering the network from L; NULL when freed. */
+static synack_conn *enter(lua_State *L, lsynack_conn *p, const char *what) {
+  lsynack_nothook(L, p->ln, what);
+  p->ln->L = L;
+  return p->c;
+}
+
+static void note(lsynack_conn *p, const char *text) {
+  synack_net_record_app(p->ln->n, p->host, text);
+}
+
+/* c:send(data) -> bytes accepted | nil, err, code */
+static int conn_send(lua_State *L) {
+  lsynack_conn *p = checkconn(L, 1);
+  size_t len;
+  const char *data = luaL_checklstring(L, 2, &len);
+  synack_conn *c = enter(L, p, "c:send");
+  long n;
+  char text[48];
+  if (!c) return lsynack_pusherror(L, SYNACK_ENOTCONN);
+  snprintf(text, sizeof text, "send %lu", (unsigned long)len);
+  note(p, text);
+  n = synack_conn_send(c, (const uint8_t *)data, len, synack_net_now(p->ln->n));
+  if (n < 0) return lsynack_pusherror(L, (int)n);
+  lua_pushinteger(L, (lua_Integer)n);
+  return 1;
+}
+
+/*
+ * c:_recv([max]) -> string (maybe "") | nil, "EOF", "EOF" | nil, err, code.
+ * Never waits; lua/synack/sched.lua builds the blocking c:recv() on it.
+ */
+static int conn_recv(lua_State *L) {
+  lsynack_conn *p = checkconn(L, 1);
+  lua_Integer max = luaL_optinteger(L, 2, RECV_MAX_DEFAULT);
+  synack_conn *c;
+  uint8_t *buf;
+  long n;
+  luaL_argcheck(L, max >= 1, 2, "max bytes >= 1 expected");
+  c = enter(L, p, "c:recv");
+  if (!c) return lsynack_pusherror(L, SYNACK_ENOTCONN);
+  buf = lsynack_netbuf(p->ln, (size_t)max);
+  if (!buf) return lsynack_pusherror(L, SYNACK_ENOMEM);
+  n = synack_conn_recv(c, buf, (size_t)max, synack_net_now(p->ln->n));
+  if (n == SYNACK_EOF) {
+    lua_pushnil(L);
+    lua_pushliteral(L, "EOF");
+    lua_pushliteral(L, "EOF");
+    return 3;
+  }
+  if (n < 0) return lsynack_pusherror(L, (int)n);
+  lua_pushlstring(L, (const char *)buf, (size_t)n);
+  return 1;
+}
+
+static int conn_close(lua_State *L) {
+  lsynack_conn *p = checkconn(L, 1);
+  synack_conn *c = enter(L, p, "c:close");
+  if (!c) return lsynack_pusherror(L, SYNACK_ENOTCONN);
+  note(p, "close");
+  return push_status(L, synack_conn_close(c, synack_net_now(p->ln->n)));
+}
+
+static int conn_shutdown(lua_State *L) {
+  lsynack_conn *p = checkconn(L, 1);
+  synack_conn *c = enter(L, p, "c:shutdown");
+  if (!c) return lsynack_pusherror(L, SYNACK_ENOTCONN);
+  note(p, "shutdown");
+  return push_status(L, synack_conn_shutdown(c, synack_net_now(p->ln->n)));
+}
+
+static int conn_abort(lua_State *L) {
+  lsynack_conn *p = checkconn(L, 1);
+  synack_conn *c = enter(L, p, "c:abort");
+  if (!c) return lsynack_pusherror(L, SYNACK_ENOTCONN);
+  note(p, "abort");
+  return push_status(L, synack_conn_abort(c, synack_net_now(p->ln->n)));
+}
+
+/* __close (Lua 5.4): a graceful close, unless it is already closing or closed. */
+static int conn_toclose(lua_State *L) {
+  lsynack_conn *p = toconn(L, 1);
+  if (p->c && p->ln->n && !p->ln->in_hook) {
+    synack_state s = synack_conn_state(p->c);
+    if (s == SYNACK_ESTABLISHED || s == SYNACK_CLOSE_WAIT ||
+        s == SYNACK_SYN_RECEIVED || s == SYNACK_SYN_SENT) {
+      p->ln->L = L;
+      synack_conn_close(p->c, synack_net_now(p->ln->n));
+    }
+  }
+  return 0;
+}
+
+static void set_int(lua_State *L, const char *k, lua_Integer v) {
+  lua_pushinteger(L, v);
+  lua_setfield(L, -2, k);
+}
+
+static void set_secs(lua_State *L, const char *k, uint64_t us) {
+  lua_pushnumber(L, (lua_Number)us / 1e6);
+  lua_setfield(L, -2, k);
+}
+
+/* "198.18.0.1:80" or "[2001:db8::1]:80" */
+static void push_endpoint(lua_State *L, const synack_addr *a, unsigned port) {
+  char text[64], both[80];
+  synack_addr_format(a, text, sizeof text);
+  snprintf(both, sizeof both, a->family == 6 ? "[%s]:%u" : "%s:%u", text, port);
+  lua_pushstring(L, both);
+}
+
+static void set_endpoint(lua_State *L, const char *k, const synack_addr *a,
+                         unsigned port) {
+  push_endpoint(L, a, port);
+  lua_setfield(L, -2, k);
+}
+
+/* c:info() -> a table of the connection's variables (RFC 9293 3.3.1 and more). */
+static int conn_info(lua_State *L) {
+  lsynack_conn *p = checkconn(L, 1);
+  struct synack_conn_info i;
+  if (!p->c) return lsynack_pusherror(L, SYNACK_ENOTCONN);
+  synack_conn_info(p->c, &i);
+  lua_createtable(L, 0, 40);
+  lua_pushstring(L, synack_state_name(i.state));
+  lua_setfield(L, -2, "state");
+  set_int(L, "iss", i.iss);
+  set_int(L, "irs", i.irs);
+  set_int(L, "snd_una", i.snd_una);
+  set_int(L, "snd_nxt", i.snd_nxt);
+  set_int(L, "snd_wnd", i.snd_wnd);
+  set_int(L, "rcv_nxt", i.rcv_nxt);
+  set_int(L, "rcv_wnd", i.rcv_wnd);
+  set_int(L, "mss", i.mss);
+  set_int(L, "wscale", i.snd_wscale);
+  set_int(L, "snd_wscale", i.snd_wscale);
+  set_int(L, "rcv_wscale", i.rcv_wscale);
+  lua_pushboolean(L, i.sack_ok);
+  lua_setfield(L, -2, "sack");
+  lua_pushboolean(L, i.ts_ok);
+  lua_setfield(L, -2, "timestamps");
+  set_int(L, "cwnd", i.cwnd);
+  set_int(L, "ssthresh", i.ssthresh);
+  set_secs(L, "srtt", i.srtt_us);
+  set_secs(L, "rttvar", i.rttvar_us);
+  set_secs(L, "rto", i.rto_us);
+  set_int(L, "retransmits", i.retransmits);
+  set_int(L, "bytes_sent", (lua_Integer)i.bytes_sent);
+  set_int(L, "bytes_received", (lua_Integer)i.bytes_received);
+  set_int(L, "bytes_acked", (lua_Integer)i.bytes_acked);
+  set_int(L, "send_queued", i.send_queued);
+  set_int(L, "recv_queued", i.recv_queued);
+  if (i.error) {
+    lua_pushstring(L, synack_err_name(i.error));
+    lua_setfield(L, -2, "error");
+  }
+  set_endpoint(L, "local", &i.local_addr, i.local_port);
+  set_endpoint(L, "remote", &i.remote_addr, i.remote_port);
+  lsynack_pushaddr(L, &i.local_addr);
+  lua_setfield(L, -2, "local_addr");
+  lsynack_pushaddr(L, &i.remote_addr);
+  lua_setfield(L, -2, "remote_addr");
+  set_int(L, "local_port", i.local_port);
+  set_int(L, "remote_port", i.remote_port);
+  return 1;
+}
+
+/* c:_error() -> "ECONNRESET: connection reset by peer", "ECONNRESET" or nothing. */
+static int conn_error(lua_State *L) {
+  lsynack_conn *p = checkconn(L, 1);
+  struct synack_conn_info i;
+  if (!p->c) return 0;
+  synack_conn_info(p->c, &i);
+  if (!i.error) return 0;
+  lsynack_pusherror(L, i.error);
+  lua_remove(L, -3);
+  return 2;
+}
+
+static int conn_on(lua_State *L) {
+  lsynack_conn *p = checkconn(L, 1);
+  p->mask = lsynack_hook_add(L);
+  if (p->c) synack_conn_set_hooks(p->c, (p->mask | p->inherit) & SYNACK_HOOK_ALL);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int conn_off(lua_State *L) {
+  lsynack_conn *p = checkconn(L, 1);
+  p->mask = lsynack_hook_remove(L);
+  if (p->c) synack_conn_set_hooks(p->c, (p->mask | p->inherit) & SYNACK_HOOK_ALL);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int conn_tostring(lua_State *L) {
+  lsynack_conn *p = toconn(L, 1);
+  char tuple[128];
+  if (!p->c || !p->ln->n) {
+    lua_pushliteral(L, "synack.conn (freed)");
+    return 1;
+  }
+  lsynack_conn_tuple(p->c, tuple, sizeof tuple);
+  lua_pushfstring(L, "synack.conn %s %s", tuple,
+                  synack_state_name(synack_conn_state(p->c)));
+  return 1;
+}
+
+static int conn_index(lua_State *L) {
+  lsynack_conn *p = toconn(L, 1);
+  const char *k = lua_tostring(L, 2);
+  struct synack_conn_info i;
+  lua_pushvalue(L, 2);
+  lua_rawget(L, lua_upvalueindex(1));
+  if (!lua_isnil(L, -1) || !k) return 1;
+  if (strcmp(k, "net") == 0 || strcmp(k, "host") == 0) {
+    lsynack_getuv(L, 1, k);
+    return 1;
+  }
+  if (strcmp(k, "state") == 0) {
+    lua_pushstring(L, p->c && p->ln->n ? synack_state_name(synack_conn_state(p->c))
+                                       : "CLOSED");
+    return 1;
+  }
+  if (!p->c || !p->ln->n) return 0;
+  if (strcmp(k, "local") == 0 || strcmp(k, "remote") == 0) {
+    synack_conn_info(p->c, &i);
+    if (k[0] == 'l')
+      push_endpoint(L, &i.local_addr, i.local_port);
+    else
+      push_endpoint(L, &i.remote_addr, i.remote_port);
+    return 1;
+  }
+  return 0;
+}
+
+static const luaL_Reg conn_methods[] = {
+    {"send", conn_send},   {"_recv", conn_recv},     {"close", conn_close},
+    {"shutdown", conn_shutdown}, {"abort", conn_abort}, {"info", conn_info},
+    {"_error", conn_error}, {"on", conn_on},         {"off", conn_off},
+    {NULL, NULL}};
+
+void lsynack_open_conn(lua_State *L) {
+  luaL_newmetatable(L, LSYNACK_CONN_MT);
+  lua_newtable(L);
+  luaL_setfuncs(L, conn_methods, 0);
+  lua_pushvalue(L, -1);
+  lua_pushcclosure(L, conn_index, 1);
+  lua_setfield(L, -3, "__index");
+  lua_pushcfunction(L, conn_gc);
+  lua_setfield(L, -3, "__gc");
+  lua_pushcfunction(L, conn_toclose);
+  lua_setfield(L, -3, "__close");
+  lua_pushcfunction(L, conn_tostring);
+  lua_setfield(L, -3, "__tostring");
+  lua_setfield(L, -3, "conn");
+  lua_pop(L, 1);
+}

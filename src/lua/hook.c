@@ -1,0 +1,343 @@
+/*
+ * hook.c: Lua hooks on connections, listeners, hosts and the network.
+ *
+ * obj:on(event, fn) appends fn to the object's uservalue hooks[event]. The
+ * object's mask (one bit per segment kind, plus "state" and "error") tells
+ * the core which segments to call back for, so a segment nobody hooks never
+ * reaches Lua.
+ *
+ * For a segment, levels run from the most specific: the connection's own
+ * hooks, those it inherited from its listener, the host's, the network's; in
+ * each level the hooks for the segment's kind, then the "segment" hooks, in
+ * the order they were added. A hook returns nothing (pass), false (drop: the
+ * rest are skipped), or a segment (the rest see that one instead); it may also
+ * change fields of the segment it got, which is noticed by comparing it with
+ * the original after the last hook. An error raised in a hook is reported
+ * (lsynack_report) and the segment goes on as if the hook had returned
+ * nothing. Hooks must not run the network (lsynack_nothook).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lnet.h"
+
+static const char *const kind_names[6] = {"rst", "syn", "synack",
+                                          "fin", "data", "ack"};
+
+/* The mask bits an event name stands for; 0 when unknown. */
+static unsigned event_bits(const char *name, int is_net) {
+  int i;
+  for (i = 0; i < 6; i++)
+    if (strcmp(name, kind_names[i]) == 0) return 1u << i;
+  if (strcmp(name, "segment") == 0) return SYNACK_HOOK_ALL;
+  if (strcmp(name, "state") == 0) return LSYNACK_HOOK_STATE;
+  if (is_net && strcmp(name, "error") == 0) return LSYNACK_HOOK_ERROR;
+  return 0;
+}
+
+/* The network of any of the binding's userdata at idx (all start with it). */
+static lsynack_net *net_of(lua_State *L, int idx, int *is_net) {
+  void *p = luaL_testudata(L, idx, LSYNACK_NET_MT);
+  *is_net = p != NULL;
+  if (p) return (lsynack_net *)p;
+  if (!(p = luaL_testudata(L, idx, LSYNACK_CONN_MT)) &&
+      !(p = luaL_testudata(L, idx, LSYNACK_LISTENER_MT)) &&
+      !(p = luaL_testudata(L, idx, LSYNACK_HOST_MT)))
+    luaL_argerror(L, idx, "a synack network, host, listener or connection expected");
+  return *(lsynack_net **)p;
+}
+
+/* The mask of the hooks table at idx. */
+static unsigned mask_of(lua_State *L, int idx, int is_net) {
+  unsigned m = 0;
+  idx = lua_absindex(L, idx);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (lua_type(L, -2) == LUA_TSTRING && lua_istable(L, -1) &&
+        luaL_len(L, -1) > 0)
+      m |= event_bits(lua_tostring(L, -2), is_net);
+    lua_pop(L, 1);
+  }
+  return m;
+}
+
+unsigned lsynack_hook_add(lua_State *L) {
+  int is_net;
+  const char *name = luaL_checkstring(L, 2);
+  unsigned m;
+  net_of(L, 1, &is_net);
+  if (!event_bits(name, is_net)) {
+    lua_pushfstring(L, "unknown event '%s' (syn, synack, ack, data, fin, rst, "
+                       "segment, state%s)", name, is_net ? ", error" : "");
+    luaL_argerror(L, 2, lua_tostring(L, -1));
+  }
+  luaL_checktype(L, 3, LUA_TFUNCTION);
+  lsynack_getuv(L, 1, "hooks");
+  lua_getfield(L, -1, name);
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, name);
+  }
+  lua_pushvalue(L, 3);
+  lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+  lua_pop(L, 1);
+  m = mask_of(L, -1, is_net);
+  lua_pop(L, 1);
+  return m;
+}
+
+unsigned lsynack_hook_remove(lua_State *L) {
+  int is_net;
+  const char *name = luaL_checkstring(L, 2);
+  unsigned m;
+  net_of(L, 1, &is_net);
+  lsynack_getuv(L, 1, "hooks");
+  lua_getfield(L, -1, name);
+  if (lua_istable(L, -1)) {
+    if (lua_isnoneornil(L, 3)) {
+      lua_pushnil(L);
+      lua_setfield(L, -3, name);
+    } else { /* rebuild the list without fn */
+      lua_Integer i, j = 0, len = (lua_Integer)luaL_len(L, -1);
+      lua_newtable(L);
+      for (i = 1; i <= len; i++) {
+        lua_rawgeti(L, -2, i);
+        if (lua_rawequal(L, -1, 3))
+          lua_pop(L, 1);
+        else
+          lua_rawseti(L, -2, ++j);
+      }
+      lua_setfield(L, -3, name);
+    }
+  }
+  lua_pop(L, 1);
+  m = mask_of(L, -1, is_net);
+  lua_pop(L, 1);
+  return m;
+}
+
+/* Calling Lua safely ------------------------------------------------------ */
+
+static int traceback(lua_State *L) {
+  const char *msg = lua_tostring(L, 1);
+  if (!msg) msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+/*
+ * Call the function below its nargs arguments with one result. On error the
+ * message is reported and nil left as the result. Returns 0 or 1 (error).
+ */
+static int call_hook(lua_State *L, lsynack_net *ln, int nargs, const char *what) {
+  int base = lua_gettop(L) - nargs, rc;
+  lua_pushcfunction(L, traceback);
+  lua_insert(L, base);
+  ln->in_hook++;
+  rc = lua_pcall(L, nargs, 1, base);
+  ln->in_hook--;
+  lua_remove(L, base);
+  if (rc != 0) {
+    lsynack_report(L, ln, what, -1);
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    return 1;
+  }
+  return 0;
+}
+
+/* Segment hooks --------------------------------------------------------------- */
+
+static int same_addr(const synack_addr *a, const synack_addr *b) {
+  return a->family == b->family && memcmp(a->bytes, b->bytes, 16) == 0;
+}
+
+/* Whether a hook changed anything a packet carries. */
+static int same_segment(const synack_segment *a, const synack_segment *b) {
+  return same_addr(&a->src, &b->src) && same_addr(&a->dst, &b->dst) &&
+         a->tos == b->tos && a->ttl == b->ttl && a->ip_id == b->ip_id &&
+         a->ip_frag == b->ip_frag && a->flow == b->flow &&
+         a->ip_optlen == b->ip_optlen &&
+         memcmp(a->ip_opts, b->ip_opts, a->ip_optlen) == 0 &&
+         a->sport == b->sport && a->dport == b->dport && a->seq == b->seq &&
+         a->ack == b->ack && a->flags == b->flags && a->reserved == b->reserved &&
+         a->win == b->win && a->urp == b->urp && a->optlen == b->optlen &&
+         memcmp(a->opts, b->opts, a->optlen) == 0 && a->paylen == b->paylen &&
+         (a->paylen == 0 || memcmp(a->payload, b->payload, a->paylen) == 0);
+}
+
+/* *dst = *src, the payload copied into the network's hook buffer. */
+static int copy_back(lsynack_net *ln, synack_segment *dst, const synack_segment *src) {
+  if (src->paylen > ln->hookpaycap) {
+    uint8_t *p = realloc(ln->hookpay, src->paylen);
+    if (!p) return -1;
+    ln->hookpay = p;
+    ln->hookpaycap = src->paylen;
+  }
+  *dst = *src;
+  if (src->paylen) memcpy(ln->hookpay, src->payload, src->paylen);
+  dst->payload = ln->hookpay;
+  return 0;
+}
+
+typedef struct seg_call {
+  lsynack_net *ln;
+  int conn, seg; /* stack indices */
+  const char *dir;
+  int dropped;
+} seg_call;
+
+/* Run the list hooks[name] of the hooks table at idx. */
+static void run_segment_list(lua_State *L, seg_call *sc, int idx, const char *name) {
+  lua_Integer i, len;
+  lua_getfield(L, idx, name);
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    return;
+  }
+  len = (lua_Integer)luaL_len(L, -1);
+  for (i = 1; i <= len && !sc->dropped; i++) {
+    lua_rawgeti(L, -1, i);
+    lua_pushvalue(L, sc->conn);
+    lua_pushvalue(L, sc->seg);
+    lua_pushstring(L, sc->dir);
+    call_hook(L, sc->ln, 3, "a segment hook");
+    if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1))
+      sc->dropped = 1;
+    else if (lsynack_tosegment(L, -1))
+      lua_replace(L, sc->seg), lua_pushnil(L);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
+static void run_segment_level(lua_State *L, seg_call *sc, int idx, const char *kind) {
+  if (!lua_istable(L, idx) || sc->dropped) return;
+  run_segment_list(L, sc, idx, kind);
+  if (!sc->dropped) run_segment_list(L, sc, idx, "segment");
+}
+
+/* Push the hooks tables of every level, most specific first; returns how many. */
+static int push_levels(lua_State *L, lsynack_net *ln, uint32_t host, int connidx) {
+  int n = 0;
+  if (!lua_isnil(L, connidx)) {
+    lsynack_getuv(L, connidx, "hooks");
+    lsynack_getuv(L, connidx, "parent");
+    n += 2;
+  }
+  lsynack_pushhost(L, ln, host);
+  if (lua_isnil(L, -1)) {
+    lua_pushnil(L);
+  } else {
+    lsynack_getuv(L, -1, "hooks");
+  }
+  lua_remove(L, -2);
+  lsynack_net_field(L, ln, "hooks");
+  return n + 2;
+}
+
+synack_verdict lsynack_hook_segment(void *ud, synack_net *n, uint32_t host,
+                                    synack_conn *c, synack_segment *seg,
+                                    synack_dir dir, uint64_t now) {
+  lsynack_net *ln = ud;
+  lua_State *L = ln->L;
+  synack_verdict v = SYNACK_PASS;
+  seg_call sc;
+  int top, levels, i;
+  const char *kind;
+  synack_segment *after;
+  (void)n;
+  (void)now;
+  if (!L || !ln->n) return SYNACK_PASS;
+  if (!lua_checkstack(L, 32)) return SYNACK_PASS;
+  top = lua_gettop(L);
+  kind = kind_names[(seg->flags & SYNACK_RST)   ? 0
+                    : (seg->flags & SYNACK_SYN) ? ((seg->flags & SYNACK_ACK) ? 2 : 1)
+                    : (seg->flags & SYNACK_FIN) ? 3
+                    : seg->paylen               ? 4
+                                                : 5];
+  if (c)
+    lsynack_pushconn(L, ln, c, 0);
+  else
+    lua_pushnil(L);
+  sc.ln = ln;
+  sc.conn = top + 1;
+  lsynack_pushsegment(L, seg);
+  sc.seg = top + 2;
+  sc.dir = dir == SYNACK_DIR_IN ? "in" : "out";
+  sc.dropped = 0;
+  levels = push_levels(L, ln, host, sc.conn);
+  for (i = 0; i < levels; i++) run_segment_level(L, &sc, top + 3 + i, kind);
+  if (sc.dropped) {
+    v = SYNACK_DROP;
+  } else {
+    after = lsynack_tosegment(L, sc.seg);
+    if (after && !same_segment(after, seg) && copy_back(ln, seg, after) == 0)
+      v = SYNACK_CHANGED;
+  }
+  lua_settop(L, top);
+  return v;
+}
+
+/* State hooks ------------------------------------------------------------------ */
+
+/* Whether any level might have a state hook for c (C only, no Lua). */
+static int wants_state(lsynack_net *ln, synack_conn *c) {
+  lsynack_conn *p = synack_conn_get_data(c);
+  synack_listener *l;
+  if (ln->mask & LSYNACK_HOOK_STATE) return 1;
+  if (p && ((p->mask | p->inherit) & LSYNACK_HOOK_STATE)) return 1;
+  l = synack_conn_listener(c);
+  if (l) {
+    lsynack_listener *pl = synack_listener_get_data(l);
+    if (pl && (pl->mask & LSYNACK_HOOK_STATE)) return 1;
+  }
+  return -1; /* the host's mask: ask Lua */
+}
+
+static void run_state_list(lua_State *L, lsynack_net *ln, int idx, int connidx,
+                           synack_state from, synack_state to, int segidx) {
+  lua_Integer i, len;
+  if (!lua_istable(L, idx)) return;
+  lua_getfield(L, idx, "state");
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    return;
+  }
+  len = (lua_Integer)luaL_len(L, -1);
+  for (i = 1; i <= len; i++) {
+    lua_rawgeti(L, -1, i);
+    lua_pushvalue(L, connidx);
+    lua_pushstring(L, synack_state_name(from));
+    lua_pushstring(L, synack_state_name(to));
+    lua_pushvalue(L, segidx);
+    call_hook(L, ln, 4, "a state hook");
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
+void lsynack_hook_state(lua_State *L, lsynack_net *ln, uint32_t host,
+                        synack_conn *c, synack_state from, synack_state to,
+                        const synack_segment *seg) {
+  int top, levels, i, want = wants_state(ln, c);
+  if (want < 0) { /* only the host can say */
+    lsynack_pushhost(L, ln, host);
+    want = lua_isuserdata(L, -1) &&
+           (((lsynack_host *)lua_touserdata(L, -1))->mask & LSYNACK_HOOK_STATE);
+    lua_pop(L, 1);
+  }
+  if (!want || !lua_checkstack(L, 32)) return;
+  top = lua_gettop(L);
+  lsynack_pushconn(L, ln, c, 0);
+  if (seg)
+    lsynack_pushsegment(L, seg);
+  else
+    lua_pushnil(L);
+  levels = push_levels(L, ln, host, top + 1);
+  for (i = 0; i < levels; i++)
+    run_state_list(L, ln, top + 3 + i, top + 1, from, to, top + 2);
+  lua_settop(L, top);
+}

@@ -1,0 +1,155 @@
+/*
+ * lnet.h: what the network binding's files share (net.c, host.c, conn.c,
+ * listener.c, wire.c, hook.c, event.c).
+ *
+ * Object graph, in Lua values (so the collector sees every cycle):
+ *   network userdata   uservalue: { hosts = {host ud...}, wires = {...},
+ *                                   anchors = {[ud] = true}, hooks = {...},
+ *                                   trace = {event tables built so far} }
+ *   host, wire, listener, connection userdata
+ *                      uservalue: { net = network ud, host = host ud,
+ *                                   hooks = {event = {fn...}}, parent = ... }
+ * The network anchors every listener until it is closed and every connection
+ * that has a userdata until it is CLOSED, so a script may drop its references
+ * and the connection still runs to its end. A weak table in the registry maps
+ * C pointers (synack_net*, synack_conn*, synack_listener*) to their userdata.
+ *
+ * Callbacks from the core run Lua only when something listens: each level
+ * (connection, listener, host, network) keeps a mask of the kinds it has Lua
+ * hooks for, and the core's hook masks are set from those.
+ */
+#ifndef LSYNACK_NET_H
+#define LSYNACK_NET_H
+
+#include "lsynack.h"
+#include "net.h"
+#include "tcp.h"
+
+#define LSYNACK_NET_MT "synack.network"
+#define LSYNACK_HOST_MT "synack.host"
+#define LSYNACK_CONN_MT "synack.conn"
+#define LSYNACK_LISTENER_MT "synack.listener"
+#define LSYNACK_WIRE_MT "synack.wire"
+#define LSYNACK_EVENT_MT "synack.event"
+
+/* Hook mask bits beyond the six segment kinds of tcp.h. */
+#define LSYNACK_HOOK_STATE (1u << 6)
+#define LSYNACK_HOOK_ERROR (1u << 7)
+
+typedef struct lsynack_capture_slot lsynack_capture_slot;
+
+typedef struct lsynack_net {
+  synack_net *n;     /* NULL once closed */
+  lua_State *L;      /* the thread that entered the network last */
+  int in_hook;       /* Lua callbacks running right now */
+  int woken;         /* something a coroutine may wait for happened */
+  unsigned mask;     /* network-level hooks */
+  struct synack_capture *cap;
+  uint8_t *buf;      /* recv and rewritten-payload scratch */
+  size_t bufcap;
+  uint8_t *hookpay;  /* payload of the segment a hook rewrote last */
+  size_t hookpaycap;
+} lsynack_net;
+
+typedef struct lsynack_host {
+  lsynack_net *ln;
+  uint32_t index;
+  unsigned mask;
+} lsynack_host;
+
+typedef struct lsynack_conn {
+  lsynack_net *ln;
+  synack_conn *c; /* NULL once the core freed it */
+  uint32_t host;
+  unsigned mask;   /* own hooks */
+  unsigned inherit; /* the listener's, at the time the userdata was made */
+} lsynack_conn;
+
+typedef struct lsynack_listener {
+  lsynack_net *ln;
+  synack_listener *l; /* NULL once closed */
+  uint32_t host;
+  unsigned mask;
+} lsynack_listener;
+
+typedef struct lsynack_wire {
+  lsynack_net *ln;
+  synack_link *link;
+} lsynack_wire;
+
+/* net.c */
+lsynack_net *lsynack_checknet(lua_State *L, int idx); /* raises when closed */
+/* Raise when called from inside a hook: `what` names the call. */
+void lsynack_nothook(lua_State *L, lsynack_net *ln, const char *what);
+/* Push the network's uservalue table field `name` (creating nothing). */
+void lsynack_net_field(lua_State *L, lsynack_net *ln, const char *name);
+/* Push the userdata registered for C pointer p, or nil; returns its type. */
+int lsynack_getobj(lua_State *L, const void *p);
+/* Register the userdata at idx for p. */
+void lsynack_setobj(lua_State *L, const void *p, int idx);
+/* anchors[ud at idx] = on and true or nil */
+void lsynack_anchor(lua_State *L, lsynack_net *ln, int idx, int on);
+/* Make a userdata of metatable `mt` with a fresh uservalue {net=, host=, hooks={}}. */
+void *lsynack_newobj(lua_State *L, size_t size, const char *mt, lsynack_net *ln,
+                     int hostidx);
+/* Push the uservalue field `name` of the userdata at idx. */
+void lsynack_getuv(lua_State *L, int idx, const char *name);
+/* Seconds (number >= 0) at idx, or `dflt` when absent; microseconds. */
+uint64_t lsynack_checktime(lua_State *L, int idx, uint64_t dflt);
+/* Recompute the core hook masks of every host after a network-level change. */
+void lsynack_net_sync_masks(lua_State *L, lsynack_net *ln);
+/* A message raised by a callback: given to on("error") handlers, else stderr. */
+void lsynack_report(lua_State *L, lsynack_net *ln, const char *what, int msgidx);
+/* Resize ln->buf to at least n bytes; NULL when out of memory. */
+uint8_t *lsynack_netbuf(lsynack_net *ln, size_t n);
+/* "198.18.0.1" */
+void lsynack_pushaddr(lua_State *L, const synack_addr *a);
+
+/* host.c */
+void lsynack_open_host(lua_State *L);
+void lsynack_pushhost(lua_State *L, lsynack_net *ln, uint32_t index);
+lsynack_host *lsynack_checkhost(lua_State *L, int idx);
+/* Read a connection-options table at idx into *o; `listen`: backlog allowed. */
+void lsynack_checkopts(lua_State *L, int idx, synack_conn_opts *o, int *backlog);
+
+/* conn.c */
+void lsynack_open_conn(lua_State *L);
+/* Push the userdata of c, making it (retained, anchored unless CLOSED) if needed. `adopt`: the caller's retain passes to it. */
+void lsynack_pushconn(lua_State *L, lsynack_net *ln, synack_conn *c, int adopt);
+/* The connection at connidx takes the hooks of the listener at listeneridx. */
+void lsynack_inherit(lua_State *L, int connidx, int listeneridx);
+/* "198.18.0.1:49152 > 198.18.0.2:80" into out. */
+void lsynack_conn_tuple(const synack_conn *c, char *out, size_t cap);
+/* The connection lost its userdata's anchor, or was freed (net.c callbacks). */
+void lsynack_conn_closed(lua_State *L, lsynack_net *ln, synack_conn *c);
+void lsynack_conn_freed(synack_conn *c);
+
+/* listener.c */
+void lsynack_open_listener(lua_State *L);
+
+/* wire.c */
+void lsynack_open_wire(lua_State *L);
+/* net:wire{...} */
+int lsynack_net_wire(lua_State *L);
+synack_link *lsynack_checklink(lua_State *L, int idx);
+
+/* hook.c */
+/* obj:on(event, fn): add a hook to the userdata at 1; returns the new mask. */
+unsigned lsynack_hook_add(lua_State *L);
+/* obj:off(event [, fn]) */
+unsigned lsynack_hook_remove(lua_State *L);
+synack_verdict lsynack_hook_segment(void *ud, synack_net *n, uint32_t host,
+                                    synack_conn *c, synack_segment *seg,
+                                    synack_dir dir, uint64_t now);
+void lsynack_hook_state(lua_State *L, lsynack_net *ln, uint32_t host,
+                        synack_conn *c, synack_state from, synack_state to,
+                        const synack_segment *seg);
+
+/* event.c */
+void lsynack_open_event(lua_State *L);
+/* Push trace record i (index in the current trace) as an event table. */
+void lsynack_pushevent(lua_State *L, lsynack_net *ln, size_t i);
+/* The alarm event: {t, kind = "timer", alarm = true}. */
+void lsynack_pushalarm(lua_State *L, lsynack_net *ln);
+
+#endif
