@@ -17,6 +17,9 @@ CC ?= cc
 LUANAME = $(notdir $(LUA))
 BUILD ?= build/$(LUANAME)
 SUBMAKE = $(MAKE) --no-print-directory
+# V=1 shows the full compiler lines.
+Q = $(if $(V),,@)
+say = $(if $(V),,@echo "  $(1)	$(2)";)
 
 # What the interpreter is: "5.4", "5.1" (LuaJIT too), and whether it is LuaJIT.
 LUA_VERSION = $(shell $(LUA) -e 'io.write((_VERSION:match("%d+%.%d+")))' 2>/dev/null)
@@ -63,28 +66,28 @@ layers:
 
 $(BUILD)/obj/core/%.o: src/core/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CORE_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(CC) $(CORE_CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/link/%.o: src/link/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LINK_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(CC) $(LINK_CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/uv/%.o: src/uv/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LINK_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(CC) $(LINK_CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/lua/%.o: src/lua/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LUA_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(CC) $(LUA_CFLAGS) -c $< -o $@
 
 $(MODULE): $(CORE_OBJ) $(LINK_OBJ) $(LUA_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared $(SAN) -o $@ $^ $(LIBUV_LIBS) $(LDFLAGS)
+	$(call say,LD,$@)$(CC) -shared $(SAN) -o $@ $^ $(LIBUV_LIBS) $(LDFLAGS)
 
 # C unit tests: one binary per spec/c/test_*.c, linked with the core only.
 $(BUILD)/ctest/%: spec/c/%.c $(CORE_OBJ) spec/c/check.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CORE_CFLAGS) -Ispec/c $< $(CORE_OBJ) -o $@
+	$(call say,CC,$@)$(CC) $(CORE_CFLAGS) -Ispec/c $< $(CORE_OBJ) -o $@
 
 deps:
 	@tools/deps.sh test

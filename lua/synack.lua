@@ -1,5 +1,7 @@
 --- synack: a userspace TCP endpoint whose every step a Lua script can see and steer.
--- This file is what scripts `require`; the C half is synack.core.
+-- This file is what scripts `require`; the C half is synack.core. The Lua
+-- half adds coroutines and blocking-style calls (synack.sched) and the
+-- ladder diagram (synack.ladder) to the objects the C half makes.
 local ok, core = pcall(require, "synack.core")
 if not ok then
   error("synack: cannot load the C module synack.core (build it with `make`): " .. tostring(core), 2)
@@ -8,5 +10,13 @@ end
 local synack = {}
 for k, v in pairs(core) do synack[k] = v end
 synack._VERSION = "synack scm"
+
+if core._methods then
+  local sched = require "synack.sched"
+  local ladder = require "synack.ladder"
+  sched.install(core._methods)
+  --- net:ladder() -> the trace as a text ladder diagram (hosts as columns).
+  core._methods.net.ladder = ladder.ladder
+end
 
 return synack

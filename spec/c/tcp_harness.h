@@ -263,6 +263,16 @@ static inline int h_nothing(harness *t, int line) {
   return 0;
 }
 
+/* Pop into *e, failing the test when nothing is there; e->data is the caller's to free. */
+static inline int h_pop_checked(harness *t, hseg *e, int line) {
+  if (h_pop(t, e))
+    return 1;
+  fprintf(stderr, "  line %d: expected a segment, got nothing\n", line);
+  e->data = NULL;
+  return 0;
+}
+#define CHECK_POP(t, e) h_pop_checked_(t, e, __LINE__)
+#define h_pop_checked_(t, e, line) (h_pop_checked(t, e, line) ? 1 : (check__s.current_failed = 1, 0))
 #define H_FEED(t, fl, seq, ack, win, data) h_feed(t, fl, seq, ack, win, data)
 #define H_EXPECT(t, fl, seq, ack, len) CHECK(h_expect(t, fl, seq, ack, len, __LINE__))
 #define H_NOTHING(t) CHECK(h_nothing(t, __LINE__))

@@ -17,7 +17,7 @@ static void test_active_open(void) {
   c = synack_host_connect(t.h, &t.peer, 1234, &o, t.now, &err);
   CHECK(c != NULL);
   CHECK_EQ(synack_conn_state(c), SYNACK_SYN_SENT);
-  CHECK(h_pop(&t, &e));
+  CHECK(CHECK_POP(&t, &e));
   CHECK_EQ(e.seg.flags, SYNACK_SYN);
   CHECK_EQ(e.seg.seq, ISS);
   CHECK_EQ(e.seg.win, 65535);

@@ -19,7 +19,7 @@ typedef struct sink {
 } sink;
 
 static void put(sink *s, const char *fmt, ...) {
-  char tmp[128];
+  char tmp[256];
   va_list ap;
   int n;
   size_t i;

@@ -343,10 +343,12 @@ static int ack_step(synack_conn *c, const synack_segment *seg, uint64_t now) {
     } else if (wnd > 0 && c->t[SYNACK__T_PERSIST] != SYNACK_NEVER) {
       synack__timer_stop(c, SYNACK__T_PERSIST); /* it opened again */
       c->nprobe = 0;
-      if (c->snd_una != c->snd_max)
-        synack__start_rexmt(c, now);
+      c->snd_nxt = c->snd_una; /* a probe byte not acked was not taken */
+      c->rtt.backoff = 0;
     }
   }
+  if (c->t[SYNACK__T_PERSIST] != SYNACK_NEVER)
+    c->snd_nxt = c->snd_una;
   if (c->t[SYNACK__T_PERSIST] != SYNACK_NEVER)
     c->nprobe = 0; /* the peer answers: probing never gives up (MUST-37) */
   switch (c->state) {

@@ -127,6 +127,7 @@ int synack_build(const synack_segment *seg, uint8_t *buf, size_t cap);
 /*
  * Read the option bytes into a view. Returns 0 or SYNACK_EBADOPTION when an
  * option's length runs past the end or is below 2. Unknown kinds are skipped.
+ * So are known kinds of the wrong length (as Linux does), and all after EOL.
  */
 int synack_opts_parse(const uint8_t *opts, size_t len, synack_tcpopts *view);
 
@@ -142,7 +143,8 @@ int synack_opts_next(const uint8_t *opts, size_t len, size_t off,
 /*
  * Lay out `view` the way Linux does (MSS, SACK-permitted, timestamps, window
  * scale, SACK blocks, NOPs to align), padded to a multiple of 4. Returns the
- * length written to out[0..SYNACK_MAX_TCP_OPTS), or SYNACK_ETOOBIG.
+ * length written to out[0..SYNACK_MAX_TCP_OPTS), or SYNACK_ETOOBIG
+ * (SYNACK_EINVAL when nsack is over SYNACK_MAX_SACK).
  */
 int synack_opts_encode(const synack_tcpopts *view, uint8_t *out);
 

@@ -537,6 +537,14 @@ static int net_off(lua_State *L) {
   return 1;
 }
 
+/* net:_report(msg [, what]): report an error the way hook errors are reported. */
+static int net_report(lua_State *L) {
+  lsynack_net *ln = lsynack_checknet(L, 1);
+  luaL_checkany(L, 2);
+  lsynack_report(L, ln, luaL_optstring(L, 3, "a task"), 2);
+  return 0;
+}
+
 /* net:hosts() -> the list of hosts, in the order they were added. */
 static int net_hosts(lua_State *L) {
   lsynack_net *ln = lsynack_checknet(L, 1);
@@ -561,7 +569,8 @@ static const luaL_Reg net_methods[] = {
     {"_trace_len", net_trace_len}, {"capture", net_capture},
     {"app", net_app},            {"on", net_on},
     {"off", net_off},            {"hosts", net_hosts},
-    {"close", net_close},        {NULL, NULL}};
+    {"close", net_close},        {"_report", net_report},
+    {NULL, NULL}};
 
 /* __index: methods first, then the fields `now`, `seed`-less properties. */
 static int net_index(lua_State *L) {

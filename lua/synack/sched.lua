@@ -1,0 +1,270 @@
+--- synack.sched: coroutines and blocking-style calls on a network.
+--
+-- Blocking-style calls (`l:accept()`, `c:recv()`, `c:wait(state)`,
+-- `net:sleep(t)`, `net:run_until(pred)`) behave by where they are called:
+--
+-- * inside a coroutine the network runs (`net:spawn(fn)`): they yield, and
+--   the network resumes the coroutine when what it waits for may have happened;
+-- * from the main chunk, the REPL or any other coroutine: they drive the
+--   network (process events) until satisfied;
+-- * inside a hook or callback, or with a timeout of 0: they never wait:
+--   `l:accept()` returns nil when no connection is ready, `c:recv()` returns
+--   "" when nothing is buffered.
+--
+-- A wait that cannot be satisfied ends with `nil, "ETIMEDOUT: ...",
+-- "ETIMEDOUT"`: when its timeout (seconds of network time) passes, or, when
+-- driving from the main chunk, when nothing is pending in the network
+-- anymore. A coroutine waiting without a timeout on a network with nothing
+-- pending simply stays suspended (net:run() returns).
+--
+-- Errors raised inside a spawned coroutine are reported like hook errors
+-- (net:on("error", fn), else stderr) and end that coroutine only.
+local M = {}
+
+local unpack = table.unpack or unpack -- luacheck: ignore 143
+local pack = table.pack or function(...) return {n = select("#", ...), ...} end
+
+local tasks_of = setmetatable({}, {__mode = "k"}) -- coroutine -> task
+
+local function etimedout(what)
+  return nil, "ETIMEDOUT: " .. what, "ETIMEDOUT"
+end
+
+--- The task of the running coroutine when `net` runs it, else nil.
+local function current_task(net)
+  local co = coroutine.running()
+  local t = co and tasks_of[co]
+  if t and rawequal(t.net, net) then return t end
+  return nil
+end
+
+local function tasks(net)
+  local lua = net:_lua()
+  if not lua.tasks then lua.tasks = {} end
+  return lua.tasks
+end
+
+local function resume(net, t, ...)
+  local ok, err = coroutine.resume(t.co, ...)
+  if not ok then
+    net:_report(debug.traceback(t.co, tostring(err)), "a task")
+  end
+  if coroutine.status(t.co) == "dead" then
+    t.dead = true
+    local list = tasks(net)
+    for i = #list, 1, -1 do
+      if list[i] == t then table.remove(list, i) end
+    end
+  end
+end
+
+--- Resume every waiting task once (in spawn order); again while they make
+-- something happen, a bounded number of rounds.
+local function run_tasks(net)
+  local list = tasks(net)
+  if #list == 0 then return end
+  for _ = 1, 64 do
+    net:_woken()
+    local snapshot = {unpack(list)}
+    for _, t in ipairs(snapshot) do
+      if not t.dead and coroutine.status(t.co) == "suspended" then resume(net, t) end
+    end
+    if not net:_woken() then break end
+  end
+end
+M.run_tasks = run_tasks
+
+local function has_tasks(net)
+  return #tasks(net) > 0
+end
+
+--- Call pred() until it returns a non-nil first value, yielding (in a task)
+-- or driving the network (elsewhere). `every_step`: check after each event,
+-- not only after events that may wake a waiter. Returns pred's values, or
+-- nil and the reason ("timeout" or "idle").
+local function wait(net, pred, timeout, every_step)
+  local r = pack(pred())
+  if r[1] ~= nil then return r end
+  if timeout == 0 then return nil, "timeout" end
+  local deadline = timeout and net.now + timeout
+  if current_task(net) then
+    if deadline then net:_alarm(deadline) end
+    while true do
+      coroutine.yield()
+      r = pack(pred())
+      if r[1] ~= nil then return r end
+      if deadline and net.now >= deadline then return nil, "timeout" end
+    end
+  end
+  while true do
+    run_tasks(net)
+    r = pack(pred())
+    if r[1] ~= nil then return r end
+    if deadline and net.now >= deadline then return nil, "timeout" end
+    local status
+    if every_step then
+      if deadline and (net:_deadline() or math.huge) > deadline then
+        net:_setnow(deadline)
+        status = "limit"
+      else
+        status = net:_stepq() and "step" or "idle"
+      end
+    else
+      status = net:_run(deadline, true)
+    end
+    if status == "idle" then
+      run_tasks(net)
+      r = pack(pred())
+      if r[1] ~= nil then return r end
+      if not net:_deadline() then return nil, "idle" end
+    end
+  end
+end
+M.wait = wait
+
+local function never_from_hook(net, what)
+  if net:_in_hook() then
+    error("synack: " .. what .. " cannot be called from inside a hook or callback", 3)
+  end
+end
+
+local function no_run_in_task(net, what)
+  if current_task(net) then
+    error("synack: " .. what .. " cannot run the network from inside a coroutine it runs"
+      .. " (use net:sleep, c:wait, c:recv, l:accept)", 3)
+  end
+end
+
+--- Install the Lua-side methods on the binding's method tables.
+function M.install(methods)
+  local Net, Conn, Listener = methods.net, methods.conn, methods.listener
+  local raw_step = Net.step
+
+  --- net:step() -> the event it processed, or nil when nothing is pending.
+  function Net:step()
+    never_from_hook(self, "net:step")
+    no_run_in_task(self, "net:step")
+    local ev = raw_step(self)
+    if has_tasks(self) then run_tasks(self) end
+    return ev
+  end
+
+  --- net:run(): process events until nothing is pending.
+  function Net:run()
+    never_from_hook(self, "net:run")
+    no_run_in_task(self, "net:run")
+    if not has_tasks(self) then
+      self:_run()
+      return true
+    end
+    repeat
+      run_tasks(self)
+      local status = self:_run(nil, true)
+      if status == "idle" then run_tasks(self) end
+    until status == "idle" and not self:_deadline()
+    return true
+  end
+
+  --- net:run_until(pred [, timeout]) -> true | nil, "ETIMEDOUT: ...", "ETIMEDOUT"
+  -- pred is checked after every event.
+  function Net:run_until(pred, timeout)
+    never_from_hook(self, "net:run_until")
+    assert(type(pred) == "function", "bad argument #1 to 'run_until' (function expected)")
+    local r, why = wait(self, function() if pred() then return true end end, timeout, true)
+    if r then return true end
+    if why == "timeout" then return etimedout("the condition did not hold within " .. timeout .. " s") end
+    return etimedout("nothing is pending and the condition does not hold")
+  end
+
+  --- net:advance(seconds): process every event due within the next `seconds`.
+  function Net:advance(seconds)
+    never_from_hook(self, "net:advance")
+    no_run_in_task(self, "net:advance")
+    assert(type(seconds) == "number" and seconds >= 0,
+      "bad argument #1 to 'advance' (seconds >= 0 expected)")
+    local limit = self.now + seconds
+    repeat
+      run_tasks(self)
+      local status = self:_run(limit, has_tasks(self))
+    until status ~= "woken"
+    run_tasks(self)
+    self:_setnow(limit)
+    return true
+  end
+
+  --- net:sleep(seconds): in a task, yield until the time has passed; elsewhere advance.
+  function Net:sleep(seconds)
+    assert(type(seconds) == "number" and seconds >= 0,
+      "bad argument #1 to 'sleep' (seconds >= 0 expected)")
+    if current_task(self) then
+      local deadline = self.now + seconds
+      wait(self, function() if self.now >= deadline then return true end end, seconds)
+      return true
+    end
+    never_from_hook(self, "net:sleep")
+    return self:advance(seconds)
+  end
+
+  --- net:spawn(fn, ...) -> coroutine: a task the network runs. It starts at
+  -- once (unless called from a hook: then at the next step).
+  function Net:spawn(fn, ...)
+    assert(type(fn) == "function", "bad argument #1 to 'spawn' (function expected)")
+    local args = pack(...)
+    local co = coroutine.create(function() return fn(unpack(args, 1, args.n)) end)
+    local t = {co = co, net = self}
+    tasks_of[co] = t
+    local list = tasks(self)
+    list[#list + 1] = t
+    if not self:_in_hook() then resume(self, t) end
+    return co
+  end
+
+  --- l:accept([timeout]) -> an established connection | nil, "ETIMEDOUT: ...", "ETIMEDOUT"
+  -- With timeout 0 or inside a hook: the connection, or nil when none is ready.
+  function Listener:accept(timeout)
+    local net = self.net
+    if timeout == 0 or net:_in_hook() then return self:_accept() end
+    local r, why = wait(net, function() return self:_accept() end, timeout)
+    if r then return r[1] end
+    return etimedout(why == "timeout" and "no connection to accept within " .. timeout .. " s"
+      or "no connection to accept and nothing is pending")
+  end
+
+  --- c:recv([max [, timeout]]) -> string | nil, "EOF", "EOF" | nil, err, code
+  -- Waits for at least one byte, the peer's FIN or an error; with timeout 0
+  -- or inside a hook it returns "" when nothing is buffered.
+  function Conn:recv(max, timeout)
+    local net = self.net
+    if timeout == 0 or net:_in_hook() then return self:_recv(max) end
+    local r, why = wait(net, function()
+      local s, err, code = self:_recv(max)
+      if s == "" then return nil end
+      return {s, err, code, n = s and 1 or 3}
+    end, timeout)
+    if r then return unpack(r[1], 1, r[1].n) end
+    return etimedout(why == "timeout" and "nothing received within " .. timeout .. " s"
+      or "nothing received and nothing is pending")
+  end
+
+  --- c:wait(state [, timeout]) -> true | nil, err, code
+  -- Waits until the connection is in `state` ("ESTABLISHED", "CLOSED", ...).
+  -- A connection that closes first answers with the error that closed it.
+  function Conn:wait(state, timeout)
+    assert(type(state) == "string", "bad argument #1 to 'wait' (state name expected)")
+    local net = self.net
+    local r, why = wait(net, function()
+      local s = self.state
+      if s == state then return {true, n = 1} end
+      if s == "CLOSED" then
+        local msg, code = self:_error()
+        if not msg then msg, code = "ENOTCONN: connection closed before reaching " .. state, "ENOTCONN" end
+        return {nil, msg, code, n = 3}
+      end
+    end, timeout)
+    if r then return unpack(r[1], 1, r[1].n) end
+    return etimedout(why == "timeout" and state .. " not reached within " .. timeout .. " s"
+      or state .. " not reached and nothing is pending")
+  end
+end
+
+return M
