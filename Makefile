@@ -4,6 +4,11 @@
 #   make test            install what is missing, build, run the C and Lua specs on $(LUA)
 #   make check           make test on every Lua found, plus luacheck and the layer check
 #   make fuzz            libFuzzer targets (clang), FUZZ_SECONDS each
+#   make bench           install what is missing, build, run bench/ beside its peers
+#                        (iperf3, Scapy, the kernel), write bench/RESULTS.md
+#   make test SANITIZE=address,undefined   everything under ASan+UBSan (clang), own BUILD dir
+#   make valgrind        the C tests and a Lua transfer under valgrind memcheck
+#   make soak            thousands of connections over random impairments (tools/soak.lua)
 #   make install         PREFIX, DESTDIR, LUA_LIBDIR, LUA_SHAREDIR
 #
 # Variables: LUA (interpreter, default lua5.4), LUA_INCDIR, LIBUV_INCDIR,
@@ -15,7 +20,17 @@
 LUA ?= lua5.4
 CC ?= cc
 LUANAME = $(notdir $(LUA))
+# A sanitized build lives in its own directory, and is made with clang unless
+# CC was given (the Lua interpreter is not instrumented: tools/run-tests.sh
+# preloads the ASan runtime, see SANITIZE below).
+ifneq ($(SANITIZE),)
+BUILD ?= build/$(LUANAME)-san
+ifeq ($(origin CC),default)
+CC = clang
+endif
+else
 BUILD ?= build/$(LUANAME)
+endif
 SUBMAKE = $(MAKE) --no-print-directory
 # V=1 shows the full compiler lines.
 Q = $(if $(V),,@)
@@ -56,7 +71,9 @@ MODULE = $(BUILD)/synack/core.so
 CTEST_SRC = $(sort $(wildcard spec/c/test_*.c))
 CTEST_BIN = $(CTEST_SRC:spec/c/%.c=$(BUILD)/ctest/%)
 
-.PHONY: all build deps test check demo fuzz install clean lint format _test _demo _check _fuzz ctest spec
+.PHONY: all build deps test check demo fuzz install clean lint format _test _demo _check _fuzz ctest spec \
+        bench _bench \
+        valgrind _valgrind soak _soak
 
 all: build
 build: layers $(MODULE)
@@ -85,7 +102,7 @@ $(MODULE): $(CORE_OBJ) $(LINK_OBJ) $(LUA_OBJ)
 	$(call say,LD,$@)$(CC) -shared $(SAN) -o $@ $^ $(LIBUV_LIBS) $(LDFLAGS)
 
 # C unit tests: one binary per spec/c/test_*.c, linked with the core only.
-$(BUILD)/ctest/%: spec/c/%.c $(CORE_OBJ) spec/c/check.h
+$(BUILD)/ctest/%: spec/c/%.c $(CORE_OBJ) $(wildcard spec/c/*.h)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)$(CC) $(CORE_CFLAGS) -Ispec/c $< $(CORE_OBJ) -o $@
 
@@ -97,7 +114,28 @@ test:
 	@$(SUBMAKE) _test
 
 _test: build $(CTEST_BIN)
-	@SYNACK_BUILD=$(BUILD) LUA=$(LUA) tools/run-tests.sh $(CTEST_BIN)
+	@SYNACK_BUILD=$(BUILD) LUA=$(LUA) SANITIZE=$(SANITIZE) CC=$(CC) tools/run-tests.sh $(CTEST_BIN)
+
+# valgrind memcheck: the C tests and one Lua transfer, on a plain -O1 build.
+VG = valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+     --track-origins=yes --quiet
+valgrind:
+	@tools/deps.sh test
+	@command -v valgrind >/dev/null || { echo "valgrind: not installed (apt-get install valgrind)"; exit 1; }
+	@$(SUBMAKE) BUILD=build/$(LUANAME)-vg OPT="-O1 -g" _valgrind
+
+_valgrind: build $(CTEST_BIN)
+	@SYNACK_BUILD=$(BUILD) LUA=$(LUA) VALGRIND="$(VG)" tools/run-tests.sh --valgrind $(CTEST_BIN)
+
+# The soak: SOAK_CONNS connections over random impairments (tools/soak.lua).
+SOAK_CONNS ?= 3000
+SOAK_SEED ?= 1
+soak:
+	@tools/deps.sh test
+	@$(SUBMAKE) _soak
+
+_soak: build
+	@SYNACK_BUILD=$(BUILD) LUA=$(LUA) bin/synack tools/soak.lua $(SOAK_CONNS) $(SOAK_SEED)
 
 demo:
 	@tools/deps.sh demo
@@ -128,12 +166,32 @@ fuzz:
 	@tools/deps.sh fuzz
 	@$(SUBMAKE) _fuzz
 
+# Each target runs FUZZ_SECONDS on its working corpus plus the seeds in
+# fuzz/corpus/<name>; a crash fails the run (its input is left in build/fuzz/).
+# The closing line "fuzz: N passed, N failed" counts targets.
 _fuzz: $(FUZZ_BIN)
-	@set -e; for f in $(FUZZ_BIN); do \
-	  name=$$(basename $$f); mkdir -p build/fuzz/corpus-$$name; \
+	@p=0; f=0; for t in $(FUZZ_BIN); do \
+	  name=$$(basename $$t); mkdir -p build/fuzz/corpus-$$name; \
 	  echo "fuzz: $$name for $(FUZZ_SECONDS) s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus-$$name fuzz/corpus/$${name#fuzz_} ; \
-	done
+	  if $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=build/fuzz/$$name- \
+	       build/fuzz/corpus-$$name fuzz/corpus/$${name#fuzz_}; then p=$$((p + 1)); \
+	  else f=$$((f + 1)); echo "fuzz: $$name FAILED (reproducer: build/fuzz/$$name-crash-*)"; fi; \
+	done; echo "fuzz: $$p passed, $$f failed"; [ $$f -eq 0 ]
+
+# Benchmarks: each synack figure beside a peer measured in the same run
+# (bench/run.lua). Bounded: every command runs under timeout; about a minute.
+CHURN_KERNEL = $(BUILD)/bench/churn_kernel
+$(CHURN_KERNEL): bench/churn_kernel.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)$(CC) -std=c99 -D_DEFAULT_SOURCE -O2 $(WARN) $(CFLAGS) $< -o $@
+
+bench:
+	@tools/deps.sh bench
+	@$(SUBMAKE) _bench
+
+_bench: build $(CHURN_KERNEL)
+	@SYNACK_BUILD=$(BUILD) LUA=$(LUA) CHURN_KERNEL=$(CHURN_KERNEL) $(LUA) bench/run.lua >/dev/null
+	@echo "bench: wrote bench/RESULTS.md"
 
 # Install as a Lua module: synack.lua, synack/*.lua, synack/core.so.
 PREFIX ?= /usr/local

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install the Debian packages a make target needs, and nothing when all are
-# present. Usage: tools/deps.sh demo|test|check|fuzz
+# present. Usage: tools/deps.sh demo|test|check|fuzz|bench
 # Not root and no password-less sudo: print the exact apt-get line and stop.
 set -u
 profile=${1:-test}
@@ -9,13 +9,15 @@ demo="make gcc pkg-config lua5.4 liblua5.4-dev libuv1-dev"
 test="$demo lua-busted lua-compat53-dev tshark python3-scapy tcpdump"
 check="$test lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev luajit libluajit-5.1-dev lua-check clang"
 fuzz="$demo clang libclang-rt-dev"
+bench="$demo iperf3 python3-scapy valgrind lua-system"
 
 case $profile in
   demo) want=$demo ;;
   test) want=$test ;;
   check) want=$check ;;
   fuzz) want=$fuzz ;;
-  *) echo "deps: unknown profile '$profile' (demo, test, check, fuzz)" >&2; exit 2 ;;
+  bench) want=$bench ;;
+  *) echo "deps: unknown profile '$profile' (demo, test, check, fuzz, bench)" >&2; exit 2 ;;
 esac
 
 missing=""

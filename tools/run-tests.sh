@@ -2,15 +2,54 @@
 # Run the C unit tests given as arguments, then the busted specs under $LUA,
 # and print one closing line "N passed, N failed". Exit 1 on any failure.
 # SPEC (default: spec) narrows the busted run; BUSTED_ARGS adds to it.
+#
+# SANITIZE (as given to make, e.g. address,undefined): the C tests are
+# instrumented programs and keep ASan's leak check; the Lua interpreter is
+# not, so the runtime of $CC is preloaded for it and leak detection is off
+# there (the interpreter's own allocations are not ours to judge).
+# --valgrind (first argument): each C test, then one Lua transfer
+# (tools/soak.lua, small), run under $VALGRIND instead of the busted specs.
 here=$(cd "$(dirname "$0")/.." && pwd)
 LUA=${LUA:-lua5.4}
 passed=0
 failed=0
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
+vg=""
+if [ "${1-}" = "--valgrind" ]; then
+  shift
+  vg=${VALGRIND:-valgrind --error-exitcode=99 --leak-check=full --quiet}
+fi
+
+lua_env=""
+case ${SANITIZE-} in
+  *address*)
+    cc=${CC:-clang}
+    case $("$cc" --version 2>/dev/null) in
+      *clang*) rt=$("$cc" -print-file-name=libclang_rt.asan-x86_64.so) ;;
+      *) rt=$("$cc" -print-file-name=libasan.so) ;;
+    esac
+    if [ ! -f "$rt" ]; then
+      echo "run-tests: SANITIZE=$SANITIZE but no ASan runtime found for $cc ($rt)"
+      echo "$LUA: 0 passed, 1 failed"
+      exit 1
+    fi
+    lua_env="LD_PRELOAD=$rt ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:detect_odr_violation=0"
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+    ;;
+  *undefined*)
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    ;;
+esac
+
+# Under ASan every inlined test function keeps its own stack frame with
+# redzones; spec/c harnesses hold ~1 MB each, so give the C tests more stack.
+[ -n "${SANITIZE-}" ] && ulimit -s 262144 2>/dev/null
 
 for t in "$@"; do
-  "$t" >"$out" 2>&1
+  # shellcheck disable=SC2086
+  $vg "$t" >"$out" 2>&1
   rc=$?
   cat "$out"
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
@@ -28,8 +67,18 @@ for t in "$@"; do
 done
 
 cd "$here" || exit 1
+if [ -n "$vg" ]; then
+  # shellcheck disable=SC2086
+  LUA=$LUA $vg --trace-children=yes bin/synack tools/soak.lua 40 7 >"$out" 2>&1
+  rc=$?
+  cat "$out"
+  if [ "$rc" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+  echo "valgrind $LUA: $passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+  exit
+fi
 # shellcheck disable=SC2086
-LUA=$LUA bin/synack "$(command -v busted)" --output=utfTerminal ${BUSTED_ARGS-} ${SPEC:-spec} >"$out" 2>&1
+env LUA="$LUA" $lua_env bin/synack "$(command -v busted)" --output=utfTerminal ${BUSTED_ARGS-} ${SPEC:-spec} >"$out" 2>&1
 rc=$?
 cat "$out"
 # busted closes with "N successes / N failures / N errors / N pending : T seconds"
@@ -46,5 +95,5 @@ else
   failed=$((failed + 1))
 fi
 
-echo "$LUA: $passed passed, $failed failed"
+echo "$LUA${SANITIZE:+ (sanitize=$SANITIZE)}: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -246,6 +246,27 @@ function M.install(methods)
       or "nothing received and nothing is pending")
   end
 
+  --- c:sendall(data [, timeout]) -> #data | nil, err, code
+  -- Sends all of `data`, waiting for room in the send buffer as needed.
+  function Conn:sendall(data, timeout)
+    assert(type(data) == "string", "bad argument #1 to 'sendall' (string expected)")
+    local net, off = self.net, 1
+    local deadline = timeout and net.now + timeout
+    while off <= #data do
+      local r, why = wait(net, function()
+        local n, err, code = self:send(off == 1 and data or data:sub(off))
+        if not n then return {nil, err, code, n = 3} end
+        if n > 0 then off = off + n; return {n, n = 1} end
+      end, deadline and math.max(deadline - net.now, 0))
+      if not r then
+        return etimedout(why == "timeout" and "send buffer still full after " .. timeout .. " s"
+          or "send buffer full and nothing is pending")
+      end
+      if r[1][1] == nil then return unpack(r[1], 1, 3) end
+    end
+    return #data
+  end
+
   --- c:wait(state [, timeout]) -> true | nil, err, code
   -- Waits until the connection is in `state` ("ESTABLISHED", "CLOSED", ...).
   -- A connection that closes first answers with the error that closed it.

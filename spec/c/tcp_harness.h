@@ -20,7 +20,7 @@
 #include "check.h"
 #include "tcp.h"
 
-#define HQ_MAX 4096
+#define HQ_MAX 512
 
 typedef struct hseg {
   synack_segment seg;

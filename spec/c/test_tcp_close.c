@@ -260,7 +260,33 @@ static void test_msl_config(void) {
   h_free(&t);
 }
 
+/* CLOSE in SYN-RECEIVED (3.10.4): queued until ESTABLISHED, then FIN-WAIT-1 and the FIN. */
+static void test_close_in_syn_received(void) {
+  harness t;
+  synack_conn_opts o = h_opts(ISS);
+  synack_conn *c;
+  int err;
+  h_init(&t);
+  o.set |= SYNACK_OPT_SET_PORT;
+  o.port = 80;
+  c = synack_host_connect(t.h, &t.peer, 1234, &o, t.now, &err);
+  h_feed_syn(&t, "S", IRS, 0, 65535, 1460); /* simultaneous open */
+  CHECK_EQ(synack_conn_state(c), SYNACK_SYN_RECEIVED);
+  h_clear(&t);
+  CHECK_EQ(synack_conn_close(c, t.now), 0);
+  CHECK_EQ(synack_conn_state(c), SYNACK_SYN_RECEIVED);
+  H_NOTHING(&t);
+  CHECK_EQ(synack_conn_send(c, (const uint8_t *)"x", 1, t.now), SYNACK_EPIPE);
+  H_FEED(&t, ".", IRS + 1, ISS + 1, 65535, "");
+  CHECK_EQ(synack_conn_state(c), SYNACK_FIN_WAIT_1);
+  H_EXPECT(&t, "F.", ISS + 1, IRS + 1, 0);
+  H_NOTHING(&t);
+  synack_conn_release(c);
+  h_free(&t);
+}
+
 int main(void) {
+  RUN(test_close_in_syn_received);
   RUN(test_active_close);
   RUN(test_passive_close);
   RUN(test_simultaneous_close);

@@ -430,7 +430,67 @@ static void test_send_buffer_full(void) {
   h_free(&t);
 }
 
+/* MUST-30..33, MUST-62: urgent data both ways; the pointer names the byte after it. */
+static void test_urgent(void) {
+  harness t;
+  synack_conn *c;
+  synack_conn_opts o = h_opts(ISS);
+  struct synack_conn_info in;
+  uint8_t b[16];
+  hseg e;
+  int err;
+  h_init(&t);
+  o.set |= SYNACK_OPT_SET_PORT | SYNACK_OPT_SET_NAGLE;
+  o.port = 80;
+  o.nagle = 0;
+  c = synack_host_connect(t.h, &t.peer, 1234, &o, t.now, &err);
+  h_feed_syn(&t, "S.", IRS, ISS + 1, 65535, 1460);
+  h_clear(&t);
+  CHECK_EQ(synack_conn_send(c, (const uint8_t *)"ab", 2, t.now), 2);
+  CHECK_EQ(synack_conn_send_urgent(c, (const uint8_t *)"!", 1, t.now), 1);
+  if (CHECK_POP(&t, &e)) {
+    CHECK(!(e.seg.flags & SYNACK_URG));
+    free(e.data);
+  }
+  if (CHECK_POP(&t, &e)) {
+    CHECK(e.seg.flags & SYNACK_URG);
+    CHECK_EQ(e.seg.seq, ISS + 3);
+    CHECK_EQ(e.seg.urp, 1);
+    free(e.data);
+  }
+  /* the peer's urgent data: notice, and info says how much is pending */
+  t.notices = 0;
+  {
+    synack_segment s;
+    synack_segment_init(&s);
+    s.src = t.peer;
+    s.dst = t.me;
+    s.sport = 1234;
+    s.dport = 80;
+    s.seq = IRS + 1;
+    s.ack = ISS + 4;
+    s.flags = SYNACK_ACK | SYNACK_URG | SYNACK_PSH;
+    s.urp = 4;
+    s.win = 65535;
+    s.payload = (const uint8_t *)"xyzUrest";
+    s.paylen = 8;
+    synack_host_input(t.h, &s, t.now);
+  }
+  CHECK(t.notices & SYNACK_NOTICE_URGENT);
+  synack_conn_info(c, &in);
+  CHECK_EQ(in.urgent_queued, 4);
+  CHECK_EQ(synack_conn_recv(c, b, 2, t.now), 2);
+  synack_conn_info(c, &in);
+  CHECK_EQ(in.urgent_queued, 2);
+  CHECK_EQ(synack_conn_recv(c, b, sizeof b, t.now), 6);
+  synack_conn_info(c, &in);
+  CHECK_EQ(in.urgent_queued, 0);
+  synack_conn_release(c);
+  h_free(&t);
+}
+
 int main(void) {
+  RUN(test_urgent);
   fill();
   RUN(test_segmentation);
   RUN(test_send_window);

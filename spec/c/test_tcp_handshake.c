@@ -338,7 +338,111 @@ static void test_ports(void) {
   h_free(&t);
 }
 
+/* IPv6: MUST-15 default send MSS 1220; the announced MSS is mtu - 60. */
+static void test_ipv6(void) {
+  synack_host_config cfg;
+  harness t;
+  synack_listener *l;
+  synack_conn *c;
+  synack_conn_opts o;
+  struct synack_conn_info info;
+  hseg e;
+  synack_tcpopts v;
+  int err;
+  synack_host_config_init(&cfg);
+  h_init_cfg(&t, &cfg);
+  synack_host_free(t.h);
+  synack_addr_parse("2001:db8::2", &t.me);
+  synack_addr_parse("2001:db8::1", &t.peer);
+  cfg.addr = t.me;
+  {
+    synack_host_callbacks cb;
+    memset(&cb, 0, sizeof cb);
+    cb.output = h_out;
+    cb.state = h_state;
+    t.h = synack_host_new(&cfg, &cb, &t);
+  }
+  memset(&o, 0, sizeof o);
+  o.set = SYNACK_OPT_SET_ISN;
+  o.isn = ISS;
+  l = synack_host_listen(t.h, 80, 4, &o, &err);
+  h_feed_syn(&t, "S", IRS, 0, 65535, 0);
+  if (CHECK_POP(&t, &e)) {
+    CHECK_EQ(e.seg.flags, SYNACK_SYN | SYNACK_ACK);
+    CHECK_EQ(e.seg.dst.family, 6);
+    CHECK_EQ(synack_opts_parse(e.seg.opts, e.seg.optlen, &v), 0);
+    CHECK_EQ(v.mss, 1440);
+    CHECK(!v.has_wscale && !v.has_timestamp && !v.sack_permitted); /* not offered by the peer */
+    free(e.data);
+  }
+  H_FEED(&t, ".", IRS + 1, ISS + 1, 65535, "");
+  c = synack_listener_accept(l);
+  CHECK(c != NULL);
+  if (c) {
+    synack_conn_info(c, &info);
+    CHECK_EQ(info.mss, 1220);
+    synack_conn_release(c);
+  }
+  /* a v4 destination from a v6 host */
+  {
+    synack_addr v4;
+    synack_addr_parse("198.18.0.1", &v4);
+    CHECK(synack_host_connect(t.h, &v4, 80, NULL, t.now, &err) == NULL);
+    CHECK_EQ(err, SYNACK_EAFNOSUPPORT);
+  }
+  synack_listener_close(l, t.now);
+  h_free(&t);
+}
+
+/* MUST-46, MUST-57, MUST-63: no OPEN to, and no answer for, broadcast or multicast. */
+static void test_not_unicast(void) {
+  harness t;
+  synack_addr a;
+  int err;
+  synack_conn_opts o = h_opts(ISS);
+  h_init(&t);
+  synack_addr_parse("224.0.0.1", &a);
+  CHECK(synack_host_connect(t.h, &a, 80, NULL, t.now, &err) == NULL);
+  CHECK_EQ(err, SYNACK_EINVAL);
+  synack_addr_parse("255.255.255.255", &a);
+  CHECK(synack_host_connect(t.h, &a, 80, NULL, t.now, &err) == NULL);
+  synack_host_listen(t.h, 80, 4, &o, &err);
+  t.peer = a; /* a SYN from the broadcast address */
+  h_feed_syn(&t, "S", 1, 0, 65535, 1460);
+  H_NOTHING(&t);
+  synack_addr_parse("198.18.0.1", &t.peer);
+  t.me = a; /* to the broadcast address */
+  h_feed_syn(&t, "S", 1, 0, 65535, 1460);
+  H_NOTHING(&t);
+  CHECK_EQ(synack_host_conn_count(t.h), 0);
+  h_free(&t);
+}
+
+/* MUST-48, MUST-49: TTL and TOS of what a connection sends are the user's to set. */
+static void test_ttl_tos(void) {
+  harness t;
+  synack_conn_opts o = h_opts(ISS);
+  synack_conn *c;
+  hseg e;
+  int err;
+  h_init(&t);
+  o.set |= SYNACK_OPT_SET_TTL | SYNACK_OPT_SET_TOS;
+  o.ttl = 7;
+  o.tos = 0xb8;
+  c = synack_host_connect(t.h, &t.peer, 1234, &o, t.now, &err);
+  if (CHECK_POP(&t, &e)) {
+    CHECK_EQ(e.seg.ttl, 7);
+    CHECK_EQ(e.seg.tos, 0xb8);
+    free(e.data);
+  }
+  synack_conn_release(c);
+  h_free(&t);
+}
+
 int main(void) {
+  RUN(test_not_unicast);
+  RUN(test_ttl_tos);
+  RUN(test_ipv6);
   RUN(test_active_open);
   RUN(test_passive_open);
   RUN(test_mss_default);

@@ -200,6 +200,10 @@ void synack__conn_opts_resolve(const synack_host *h, const synack_conn_opts *in,
     d.user_timeout_us = 0;
   if (!(set & SYNACK_OPT_SET_CC))
     d.cc = 0;
+  if (!(set & SYNACK_OPT_SET_TTL) || d.ttl == 0)
+    d.ttl = 64;
+  if (!(set & SYNACK_OPT_SET_TOS))
+    d.tos = 0;
   *out = d;
 }
 
@@ -236,7 +240,7 @@ void synack__conn_free(synack_conn *c) {
   synack_host *h = c->host;
   c->freeing = 1;
   if (h->cb.notify)
-    h->cb.notify(h->ud, h, c, NULL, SYNACK_NOTICE_FREED, 0);
+    h->cb.notify(h->ud, h, c, NULL, SYNACK_NOTICE_FREED, h->now);
   synack__timer_stop_all(c);
   synack__hash_remove(c);
   if (c->prev)
@@ -357,6 +361,22 @@ void synack__reset_for(synack_host *h, synack_conn *c, synack_listener *l,
   synack__emit(h, c, l, &seg, now);
 }
 
+/*
+ * MUST-46, MUST-57, MUST-63: TCP talks only to unicast addresses. Multicast,
+ * the limited broadcast and the unspecified address are refused.
+ */
+int synack__addr_unicast(const synack_addr *a) {
+  static const uint8_t zero[16] = {0};
+  if (a->family == 4) {
+    if (a->bytes[0] >= 224 || memcmp(a->bytes, zero, 4) == 0)
+      return 0; /* 224/4 multicast, 240/4 and 255.255.255.255, 0.0.0.0 */
+    return 1;
+  }
+  if (a->family == 6)
+    return a->bytes[0] != 0xff && memcmp(a->bytes, zero, 16) != 0;
+  return 0;
+}
+
 /* Input: demux, hooks, then the state machine -------------------------------- */
 
 void synack_host_input(synack_host *h, const synack_segment *seg, uint64_t now) {
@@ -364,8 +384,13 @@ void synack_host_input(synack_host *h, const synack_segment *seg, uint64_t now) 
   synack_conn *c;
   synack_listener *l = NULL;
   unsigned mask;
+  h->now = now;
   if (seg->src.family != h->cfg.addr.family || seg->dst.family != seg->src.family)
     return;
+  if (!synack__addr_unicast(&seg->src) || !synack__addr_unicast(&seg->dst))
+    return; /* silently discarded, never answered (MUST-57, MUST-63) */
+  if (!same(&seg->dst, &h->cfg.addr))
+    return; /* not ours */
   c = synack__hash_lookup(h, &seg->src, seg->sport, seg->dport);
   if (!c)
     l = synack__listener_find(h, seg->dport);

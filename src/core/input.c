@@ -353,8 +353,12 @@ static int ack_step(synack_conn *c, const synack_segment *seg, uint64_t now) {
     c->nprobe = 0; /* the peer answers: probing never gives up (MUST-37) */
   switch (c->state) {
   case SYNACK_FIN_WAIT_1:
-    if (c->fin_sent && seq_gt(c->snd_una, c->snd_fin_seq))
+    if (c->fin_sent && seq_gt(c->snd_una, c->snd_fin_seq)) {
       synack__set_state(c, SYNACK_FIN_WAIT_2, seg, now);
+      /* an orphan must not wait for the peer's FIN forever (timer.c) */
+      if (c->state == SYNACK_FIN_WAIT_2)
+        synack__timer_set(c, SYNACK__T_2MSL, now + 2 * c->host->cfg.msl_us);
+    }
     break;
   case SYNACK_CLOSING:
     if (c->fin_sent && seq_gt(c->snd_una, c->snd_fin_seq))
@@ -368,6 +372,23 @@ static int ack_step(synack_conn *c, const synack_segment *seg, uint64_t now) {
     break;
   }
   return c->state != SYNACK_CLOSED;
+}
+
+/* Sixth: the URG bit. The user is told when the pointer moves ahead (MUST-32);
+   the data itself stays in line and synack_conn_info() says how much is urgent. */
+static void urg_step(synack_conn *c, const synack_segment *seg) {
+  synack_seq up;
+  if (!(seg->flags & SYNACK_URG) || c->rcv_fin)
+    return;
+  if (c->state != SYNACK_ESTABLISHED && c->state != SYNACK_FIN_WAIT_1 &&
+      c->state != SYNACK_FIN_WAIT_2)
+    return;
+  up = seq_add(seg->seq, seg->urp);
+  if (!c->rcv_urg || seq_gt(up, c->rcv_up)) {
+    c->rcv_urg = 1;
+    c->rcv_up = up;
+    c->pend |= SYNACK_NOTICE_URGENT;
+  }
 }
 
 /* RFC 9293 3.10.7.4: SYN-RECEIVED and every synchronized state. */
@@ -411,7 +432,8 @@ static void other_states(synack_conn *c, const synack_segment *seg, uint64_t now
   /* fifth: the ACK field */
   if (!ack_step(c, seg, now))
     return;
-  /* sixth: the URG bit: the urgent pointer is not acted on (see conformance notes) */
+  /* sixth: the URG bit */
+  urg_step(c, seg);
   /* seventh: the segment text */
   text_step(c, seg, dseq, now);
   if (c->state == SYNACK_CLOSED)

@@ -91,6 +91,7 @@ synack_conn *synack_listener_accept(synack_listener *l) {
     return NULL;
   q_remove(l, c);
   c->listener = NULL; /* the listener's hold becomes the caller's */
+  c->hooks |= l->hooks; /* what it accepts inherits the listener's hooks */
   return c;
 }
 

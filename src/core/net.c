@@ -215,9 +215,15 @@ const uint8_t *synack_net_trace_bytes(const synack_net *n,
   return n->arena + ev->off;
 }
 
-void synack_net_record_app(synack_net *n, uint32_t index, const char *text) {
+size_t synack_net_record_app(synack_net *n, uint32_t index, const char *text) {
   synack_event e = event_of(SYNACK_EV_APP, index, SYNACK_NOHOST);
-  record(n, &e, text, strlen(text));
+  return record(n, &e, text, strlen(text));
+}
+
+void synack_net_unrecord(synack_net *n, size_t i) {
+  if (n->nev == 0 || i != n->nev - 1) return;
+  n->alen = n->ev[i].off;
+  n->nev--;
 }
 
 /* Forget the trace (tracing off): only the coming step's events stay. */
@@ -255,7 +261,7 @@ static void note_no_listener(synack_net *n, nhost *h, const synack_segment *rst)
   if (!(rst->flags & SYNACK_RST) || rst->sport != in->dport ||
       rst->dport != in->sport)
     return;
-  record_drop(n, h->index, SYNACK_NOHOST, n->cur_id, SYNACK_WHY_NO_LISTENER,
+  record_drop(n, n->cur_from, h->index, n->cur_id, SYNACK_WHY_NO_LISTENER,
               n->cur_pkt, n->cur_len);
   n->cur_in = NULL; /* once */
 }
@@ -285,9 +291,11 @@ static synack_verdict host_hook(void *ud, synack_host *h, synack_conn *c,
   v = n->cb.hook(n->ud, n, nh->index, c, seg, dir, now);
   if (v == SYNACK_DROP) {
     int len = synack_build(seg, n->scratch, sizeof n->scratch);
-    uint32_t peer = dir == SYNACK_DIR_IN ? synack_net_route(n, nh->link, &seg->src)
-                                         : synack_net_route(n, nh->link, &seg->dst);
-    record_drop(n, nh->index, peer, dir == SYNACK_DIR_IN ? n->cur_id : 0,
+    /* drop records name the sender first */
+    uint32_t from = dir == SYNACK_DIR_IN ? n->cur_from : nh->index;
+    uint32_t to = dir == SYNACK_DIR_IN ? nh->index
+                                       : synack_net_route(n, nh->link, &seg->dst);
+    record_drop(n, from, to, dir == SYNACK_DIR_IN ? n->cur_id : 0,
                 SYNACK_WHY_HOOK, n->scratch, len < 0 ? 0 : (size_t)len);
     if (dir == SYNACK_DIR_IN) n->cur_in = NULL;
   }
@@ -570,8 +578,40 @@ static void raw_input(synack_net *n, nhost *h, synack_segment *seg) {
   if (!(h->raw_mask & (1u << kind_of(seg))) || !n->cb.hook) return;
   if (n->cb.hook(n->ud, n, h->index, NULL, seg, SYNACK_DIR_IN, n->now) ==
       SYNACK_DROP)
-    record_drop(n, h->index, n->cur_from, n->cur_id, SYNACK_WHY_HOOK,
+    record_drop(n, n->cur_from, h->index, n->cur_id, SYNACK_WHY_HOOK,
                 n->cur_pkt, n->cur_len);
+}
+
+/*
+ * Why a packet that does not parse is dropped: "checksum" when its IP header
+ * is sound but the TCP checksum fails (the wire corrupted a length or an
+ * option), "malformed" otherwise.
+ */
+static synack_why unparsable_why(const uint8_t *p, size_t len) {
+  synack_addr src, dst;
+  size_t ihl, tot;
+  uint32_t sum;
+  memset(&src, 0, sizeof src);
+  memset(&dst, 0, sizeof dst);
+  if (len >= SYNACK_IP4_HDR && (p[0] >> 4) == 4) {
+    ihl = (size_t)(p[0] & 15) * 4;
+    tot = (size_t)p[2] << 8 | p[3];
+    src.family = dst.family = 4;
+    memcpy(src.bytes, p + 12, 4);
+    memcpy(dst.bytes, p + 16, 4);
+  } else if (len >= SYNACK_IP6_HDR && (p[0] >> 4) == 6) {
+    ihl = SYNACK_IP6_HDR;
+    tot = SYNACK_IP6_HDR + ((size_t)p[4] << 8 | p[5]);
+    src.family = dst.family = 6;
+    memcpy(src.bytes, p + 8, 16);
+    memcpy(dst.bytes, p + 24, 16);
+  } else {
+    return SYNACK_WHY_MALFORMED;
+  }
+  if (ihl < SYNACK_IP4_HDR || tot > len || tot < ihl) return SYNACK_WHY_MALFORMED;
+  sum = synack_csum_pseudo(&src, &dst, (uint32_t)(tot - ihl));
+  sum = synack_csum_add(sum, p + ihl, tot - ihl);
+  return synack_csum_fold(sum) == 0xffff ? SYNACK_WHY_MALFORMED : SYNACK_WHY_CHECKSUM;
 }
 
 /* A queued packet arrives: parse, check, record, hand it to its host. */
@@ -582,10 +622,10 @@ static size_t deliver(synack_net *n, const qent *e) {
   size_t idx;
   int err = synack_parse(e->pkt, e->len, &seg);
   if (err < 0)
-    return record_drop(n, e->to, e->from, e->id, SYNACK_WHY_MALFORMED, e->pkt,
-                       e->len);
+    return record_drop(n, e->from, e->to, e->id, unparsable_why(e->pkt, e->len),
+                       e->pkt, e->len);
   if (!seg.ip_checksum_ok || !seg.tcp_checksum_ok)
-    return record_drop(n, e->to, e->from, e->id, SYNACK_WHY_CHECKSUM, e->pkt,
+    return record_drop(n, e->from, e->to, e->id, SYNACK_WHY_CHECKSUM, e->pkt,
                        e->len);
   ev.dir = SYNACK_DIR_IN;
   ev.id = e->id;

@@ -89,7 +89,8 @@ const char *synack_why_name(synack_why why); /* "loss" */
 /*
  * One trace record. `host` is where it happened (the receiver of a delivery,
  * the sender of a transmission, the host of a state change or timer) and
- * `peer` the other end of a packet (SYNACK_NOHOST if none). Bytes: the IP
+ * `peer` the other end of a packet (SYNACK_NOHOST if none); for a DROP, `host`
+ * is always the packet's sender and `peer` its receiver. Bytes: the IP
  * packet for SEGMENT and DROP; for STATE the connection's local and remote
  * address and port as text "a:p > b:p"; for APP the text.
  */
@@ -216,8 +217,10 @@ size_t synack_net_trace_base(const synack_net *n);
 const synack_event *synack_net_trace_get(const synack_net *n, size_t i);
 const uint8_t *synack_net_trace_bytes(const synack_net *n,
                                       const synack_event *ev);
-/* Record an APP event at host `index` (SYNACK_NOHOST: the network). */
-void synack_net_record_app(synack_net *n, uint32_t index, const char *text);
+/* Record an APP event at host `index` (SYNACK_NOHOST: the network); its trace index. */
+size_t synack_net_record_app(synack_net *n, uint32_t index, const char *text);
+/* Forget event `i` if it is still the last one recorded (an APP note that came to nothing). */
+void synack_net_unrecord(synack_net *n, size_t i);
 /* How many packets are queued on the links right now. */
 size_t synack_net_pending(const synack_net *n);
 

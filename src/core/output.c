@@ -17,6 +17,8 @@ void synack__segment_base(const synack_conn *c, synack_segment *seg) {
   seg->dst = c->raddr;
   seg->sport = c->lport;
   seg->dport = c->rport;
+  seg->ttl = c->opts.ttl;
+  seg->tos = c->opts.tos;
 }
 
 uint32_t synack__rcv_wnd(const synack_conn *c) {
@@ -93,6 +95,12 @@ static void send_seg(synack_conn *c, synack_seq seq, uint32_t len, uint8_t flags
   if (c->state != SYNACK_SYN_SENT || (flags & SYNACK_ACK)) {
     flags |= SYNACK_ACK;
     seg.ack = c->rcv_nxt;
+  }
+  if (c->snd_urg && seq_gt(c->snd_up, seq) && !syn) {
+    /* MUST-62: the pointer names the first byte after the urgent data */
+    uint32_t up = (uint32_t)(c->snd_up - seq);
+    flags |= SYNACK_URG;
+    seg.urp = (uint16_t)(up > 65535 ? 65535 : up);
   }
   seg.flags = flags;
   seg.win = adv_window(c, syn);
@@ -172,6 +180,10 @@ void synack__retransmit(synack_conn *c, uint64_t now) {
   s = seq_add(s, len + !!(flags & SYNACK_FIN));
   if (seq_lt(c->snd_nxt, s))
     c->snd_nxt = s;
+  if (seq_lt(c->snd_max, s)) { /* it may take in bytes never sent before */
+    c->bytes_sent += (uint32_t)(s - c->snd_max) - !!(flags & SYNACK_FIN);
+    c->snd_max = s;
+  }
 }
 
 /* A zero-window probe: one byte beyond the closed window (RFC 9293 3.8.6.1). */
@@ -209,11 +221,17 @@ void synack__output(synack_conn *c, uint64_t now) {
   for (;;) {
     synack_seq end = data_end(c);
     uint32_t unsent = seq_lt(c->snd_nxt, end) ? (uint32_t)(end - c->snd_nxt) : 0;
-    uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+    uint32_t cw = c->cwnd, wnd;
     uint32_t flight = (uint32_t)(c->snd_nxt - c->snd_una);
-    uint32_t avail = wnd > flight ? wnd - flight : 0, len;
+    uint32_t avail, len;
     int fin;
     uint8_t flags = SYNACK_ACK;
+    /* RFC 3042 limited transmit: one new segment for each of the first two
+       duplicate ACKs, so a small window can still reach three of them */
+    if (!c->in_recovery && c->dupacks > 0 && c->dupacks < 3)
+      cw += c->dupacks * c->smss;
+    wnd = c->snd_wnd < cw ? c->snd_wnd : cw;
+    avail = wnd > flight ? wnd - flight : 0;
     len = unsent < c->smss ? unsent : c->smss;
     if (len > avail)
       len = avail;

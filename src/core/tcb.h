@@ -141,6 +141,10 @@ struct synack_conn {
   uint8_t rcv_fin_ooo;              /* a FIN beyond a hole, at rcv_fin_seq */
   synack_seq rcv_fin_seq;
 
+  /* urgent pointers (RFC 9293 3.8.5): valid while the flag is set */
+  uint8_t snd_urg, rcv_urg;
+  synack_seq snd_up, rcv_up;
+
   /* negotiated */
   uint8_t snd_ws, rcv_ws, ws_ok, sack_ok, ts_ok;
   uint16_t peer_mss;
@@ -210,6 +214,7 @@ struct synack_host {
   uint16_t next_port;
   uint64_t chack_start;
   uint32_t chack_count;
+  uint64_t now; /* the latest time an entry point was given (for FREED) */
   uint8_t scratch[SYNACK_MAX_PACKET]; /* contiguous payload for one segment */
 };
 
@@ -235,6 +240,7 @@ unsigned synack__hook_mask(const synack_host *h, const synack_conn *c,
 void synack__emit(synack_host *h, synack_conn *c, synack_listener *l,
                   synack_segment *seg, uint64_t now);
 int synack__challenge_ok(synack_host *h, uint64_t now); /* RFC 5961 7 limit */
+int synack__addr_unicast(const synack_addr *a);
 /* RFC 9293 3.10.7.1: the reset for a segment nobody owns. */
 void synack__reset_for(synack_host *h, synack_conn *c, synack_listener *l,
                        const synack_segment *in, uint64_t now);

@@ -79,10 +79,17 @@ typedef enum synack_notice {
   SYNACK_NOTICE_READABLE = 2,   /* data or FIN arrived */
   SYNACK_NOTICE_WRITABLE = 4,   /* send buffer space opened */
   SYNACK_NOTICE_ERROR = 8,      /* the connection failed (reset, refused, timed out) */
-  SYNACK_NOTICE_FREED = 16      /* the connection is about to be freed */
+  SYNACK_NOTICE_FREED = 16,     /* the connection is about to be freed */
+  SYNACK_NOTICE_URGENT = 32     /* the peer's urgent pointer moved (RFC 9293 3.8.5, MUST-32) */
 } synack_notice;
 
-/* Callbacks a host makes; each gets the host's `ud`. All but output may be NULL. */
+/*
+ * Callbacks a host makes; each gets the host's `ud`. All but output may be NULL.
+ * A callback may call back into this API (send, close, abort, release the
+ * connection...): the core defers freeing until it is done with the
+ * connection. The output callback should queue the packet, not feed it
+ * synchronously into synack_host_input() of the same host.
+ */
 typedef struct synack_host_callbacks {
   /* A packet to put on the link. `seg` and its payload are valid only during the call. */
   void (*output)(void *ud, synack_host *h, const synack_segment *seg, uint64_t now);
@@ -120,7 +127,14 @@ typedef struct synack_host_config {
 
 void synack_host_config_init(synack_host_config *cfg);
 
-/* Per-connection options; a field is used only when its bit is in `set`. */
+/*
+ * Per-connection options; a field is used only when its bit is in `set`.
+ * Defaults: ISN from RFC 6528, an ephemeral port, MSS from the host's mtu,
+ * window scale just large enough for rcvbuf, SACK and timestamps offered,
+ * Nagle and delayed ACK on, 128 KiB buffers, no keepalive, no user timeout.
+ * A connection released without CLOSE or ABORT stays open until the peer
+ * closes it or it times out: a binding should close what it lets go of.
+ */
 enum {
   SYNACK_OPT_SET_ISN = 1 << 0,
   SYNACK_OPT_SET_PORT = 1 << 1,
@@ -134,7 +148,9 @@ enum {
   SYNACK_OPT_SET_RCVBUF = 1 << 9,
   SYNACK_OPT_SET_KEEPALIVE = 1 << 10,
   SYNACK_OPT_SET_USER_TIMEOUT = 1 << 11,
-  SYNACK_OPT_SET_CC = 1 << 12
+  SYNACK_OPT_SET_CC = 1 << 12,
+  SYNACK_OPT_SET_TTL = 1 << 13, /* MUST-49 */
+  SYNACK_OPT_SET_TOS = 1 << 14  /* MUST-48: the Diffserv / TOS byte of what we send */
 };
 typedef struct synack_conn_opts {
   uint32_t set;
@@ -147,6 +163,8 @@ typedef struct synack_conn_opts {
   uint64_t keepalive_us;   /* 0: off */
   uint64_t user_timeout_us; /* 0: the default R2 thresholds */
   uint8_t cc;              /* 0 newreno, 1 cubic */
+  uint8_t ttl;             /* IPv4 TTL / IPv6 hop limit, default 64 */
+  uint8_t tos;             /* IPv4 TOS / IPv6 traffic class, default 0 */
 } synack_conn_opts;
 
 /*
@@ -167,6 +185,7 @@ struct synack_conn_info {
   uint64_t bytes_sent, bytes_received, bytes_acked;
   uint32_t send_queued, recv_queued; /* bytes waiting in each buffer */
   int error;                      /* the error that closed it, or 0 */
+  uint32_t urgent_queued;         /* unread bytes up to the peer's urgent pointer (MUST-33) */
 };
 
 /* Hosts ------------------------------------------------------------------ */
@@ -174,7 +193,8 @@ struct synack_conn_info {
 /* NULL when out of memory. `cfg` is copied. */
 synack_host *synack_host_new(const synack_host_config *cfg,
                              const synack_host_callbacks *cb, void *ud);
-/* Frees the host and everything it owns, without sending anything. */
+/* Frees the host and everything it owns, without sending anything (notify
+   still gets FREED for each connection, so a binding can drop its pointers). */
 void synack_host_free(synack_host *h);
 const synack_addr *synack_host_addr(const synack_host *h);
 void synack_host_set_hooks(synack_host *h, unsigned kind_mask);
@@ -225,6 +245,12 @@ synack_state synack_conn_state(const synack_conn *c);
 
 /* SEND (3.10.2): bytes queued (may be fewer than len), or ENOTCONN, EPIPE, ECONNRESET... */
 long synack_conn_send(synack_conn *c, const uint8_t *data, size_t len, uint64_t now);
+/*
+ * SEND with the URGENT flag (3.10.2, 3.8.5): like synack_conn_send, and the
+ * urgent pointer is set to the end of the data queued so far.
+ */
+long synack_conn_send_urgent(synack_conn *c, const uint8_t *data, size_t len,
+                             uint64_t now);
 /*
  * RECEIVE (3.10.3): copies up to cap bytes; returns the count, 0 when nothing
  * is buffered yet, SYNACK_EOF once the peer's FIN is reached, or the error

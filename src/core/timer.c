@@ -127,6 +127,7 @@ uint64_t synack_host_deadline(const synack_host *h) {
 
 void synack_host_timeout(synack_host *h, uint64_t now) {
   size_t guard = 4 * h->heap_len + 16;
+  h->now = now;
   while (h->heap_len && h->heap[0]->deadline <= now && guard-- > 0) {
     synack_conn *c = h->heap[0];
     c->busy++;
@@ -231,8 +232,18 @@ void synack__timer_fire(synack_conn *c, uint64_t now) {
     case SYNACK__T_KEEP:
       on_keep(c, now);
       break;
-    case SYNACK__T_2MSL: /* RFC 9293 3.10.8: the time-wait timeout */
-      synack__conn_closed(c, 0, NULL, now);
+    case SYNACK__T_2MSL:
+      if (c->state == SYNACK_FIN_WAIT_2) {
+        /* not in the RFC: like Linux's fin_timeout, a FIN-WAIT-2 connection
+           nobody holds any more is closed after 2 MSL without the peer's FIN;
+           one still held waits on */
+        if (c->refs > 0)
+          synack__timer_set(c, SYNACK__T_2MSL, now + 2 * c->host->cfg.msl_us);
+        else
+          synack__conn_closed(c, 0, NULL, now);
+        return;
+      }
+      synack__conn_closed(c, 0, NULL, now); /* RFC 9293 3.10.8: time-wait timeout */
       return;
     }
   }

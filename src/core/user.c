@@ -33,10 +33,15 @@ synack_conn *synack_host_connect(synack_host *h, const synack_addr *dst,
     e = SYNACK_EINVAL;
     goto fail;
   }
+  if (!synack__addr_unicast(dst)) { /* MUST-46 */
+    e = SYNACK_EINVAL;
+    goto fail;
+  }
   if (dst->family != h->cfg.addr.family) {
     e = SYNACK_EAFNOSUPPORT;
     goto fail;
   }
+  h->now = now;
   synack__conn_opts_resolve(h, opts, &o, dst->family);
   if ((o.set & SYNACK_OPT_SET_PORT) && o.port == 0) {
     e = SYNACK_EINVAL;
@@ -109,6 +114,7 @@ static void done(synack_conn *c) {
 long synack_conn_send(synack_conn *c, const uint8_t *data, size_t len,
                       uint64_t now) {
   uint32_t n;
+  c->host->now = now;
   if (c->error)
     return c->error;
   switch (c->state) {
@@ -138,9 +144,28 @@ long synack_conn_send(synack_conn *c, const uint8_t *data, size_t len,
   return (long)n;
 }
 
+/* SEND with URGENT (3.8.5): MUST-31, any length of urgent data. */
+long synack_conn_send_urgent(synack_conn *c, const uint8_t *data, size_t len,
+                             uint64_t now) {
+  uint32_t space = synack__sndbuf_space(&c->snd), take;
+  int was = c->snd_urg;
+  synack_seq old = c->snd_up;
+  long n;
+  take = len < space ? (uint32_t)len : space;
+  c->snd_urg = 1; /* set before sending so the first segment carries URG */
+  c->snd_up = seq_add(c->snd_buf_seq, c->snd.len + take);
+  n = synack_conn_send(c, data, len, now);
+  if (n <= 0) {
+    c->snd_urg = (uint8_t)was;
+    c->snd_up = old;
+  }
+  return n;
+}
+
 /* RECEIVE (3.10.3). */
 long synack_conn_recv(synack_conn *c, uint8_t *buf, size_t cap, uint64_t now) {
   uint32_t n = 0;
+  c->host->now = now;
   if (c->rcv.len && cap)
     n = synack__rcvbuf_read(&c->rcv, buf, cap > 0xffffffffu ? 0xffffffffu : (uint32_t)cap);
   if (n > 0) {
@@ -169,6 +194,7 @@ long synack_conn_recv(synack_conn *c, uint8_t *buf, size_t cap, uint64_t now) {
 /* CLOSE (3.10.4): FIN after what is queued. */
 int synack_conn_close(synack_conn *c, uint64_t now) {
   synack_state to;
+  c->host->now = now;
   switch (c->state) {
   case SYNACK_CLOSED:
   case SYNACK_LISTEN:
@@ -209,6 +235,7 @@ int synack_conn_shutdown(synack_conn *c, uint64_t now) {
 
 /* ABORT (3.10.5). */
 int synack_conn_abort(synack_conn *c, uint64_t now) {
+  c->host->now = now;
   switch (c->state) {
   case SYNACK_CLOSED:
   case SYNACK_LISTEN:
@@ -267,4 +294,11 @@ void synack_conn_info(const synack_conn *c, struct synack_conn_info *out) {
   out->send_queued = c->snd.len;
   out->recv_queued = c->rcv.len;
   out->error = c->error;
+  if (c->rcv_urg) {
+    synack_seq readpos = seq_add(c->rcv_nxt, (uint32_t)0 - c->rcv.len);
+    if (c->rcv_fin)
+      readpos = seq_add(readpos, (uint32_t)-1);
+    if (seq_gt(c->rcv_up, readpos))
+      out->urgent_queued = (uint32_t)(c->rcv_up - readpos);
+  }
 }

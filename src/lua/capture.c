@@ -121,9 +121,22 @@ static int cap_tostring(lua_State *L) {
   return 1;
 }
 
+/*
+ * A file name argument: a string and nothing else. Lua would turn a number
+ * into a name silently, and a script passing 1.5 by mistake should not get a
+ * file called "1.5".
+ */
+const char *lsynack_checkpath(lua_State *L, int idx) {
+  if (lua_type(L, idx) != LUA_TSTRING)
+    luaL_argerror(L, idx,
+                  lua_pushfstring(L, "string expected, got %s",
+                                  luaL_typename(L, idx)));
+  return lua_tostring(L, idx);
+}
+
 /* synack.pcap(path) -> capture | nil, err, code */
 static int l_pcap(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+  const char *path = lsynack_checkpath(L, 1);
   int err = 0;
   lcap *u = (lcap *)lua_newuserdata(L, sizeof *u);
   u->c = NULL;
@@ -138,7 +151,7 @@ static int l_pcap(lua_State *L) {
 /* synack.write_pcap(path, {seg_or_bytes, ...} [, {t, ...}]) -> true | nil, err,
  * code */
 static int l_write_pcap(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+  const char *path = lsynack_checkpath(L, 1);
   int i, n, err = 0, r = 0;
   synack_capture *c;
   luaL_checktype(L, 2, LUA_TTABLE);

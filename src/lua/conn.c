@@ -121,8 +121,8 @@ static synack_conn *enter(lua_State *L, lsynack_conn *p, const char *what) {
   return p->c;
 }
 
-static void note(lsynack_conn *p, const char *text) {
-  synack_net_record_app(p->ln->n, p->host, text);
+static size_t note(lsynack_conn *p, const char *text) {
+  return synack_net_record_app(p->ln->n, p->host, text);
 }
 
 /* c:send(data) -> bytes accepted | nil, err, code */
@@ -133,10 +133,12 @@ static int conn_send(lua_State *L) {
   synack_conn *c = enter(L, p, "c:send");
   long n;
   char text[48];
+  size_t ev;
   if (!c) return lsynack_pusherror(L, SYNACK_ENOTCONN);
   snprintf(text, sizeof text, "send %lu", (unsigned long)len);
-  note(p, text);
+  ev = note(p, text);
   n = synack_conn_send(c, (const uint8_t *)data, len, synack_net_now(p->ln->n));
+  if (n <= 0) synack_net_unrecord(p->ln->n, ev); /* nothing came of it */
   if (n < 0) return lsynack_pusherror(L, (int)n);
   lua_pushinteger(L, (lua_Integer)n);
   return 1;

@@ -219,8 +219,13 @@ static void run_segment_level(lua_State *L, seg_call *sc, int idx, const char *k
   if (!sc->dropped) run_segment_list(L, sc, idx, "segment");
 }
 
-/* Push the hooks tables of every level, most specific first; returns how many. */
-static int push_levels(lua_State *L, lsynack_net *ln, uint32_t host, int connidx) {
+/*
+ * Push the hooks tables of every level, most specific first; returns how
+ * many. Without a connection, `port` (> 0) names the listener whose hooks
+ * apply (a segment arriving for a listener before any connection exists).
+ */
+static int push_levels(lua_State *L, lsynack_net *ln, uint32_t host, int connidx,
+                       int port) {
   int n = 0;
   if (!lua_isnil(L, connidx)) {
     lsynack_getuv(L, connidx, "hooks");
@@ -228,11 +233,23 @@ static int push_levels(lua_State *L, lsynack_net *ln, uint32_t host, int connidx
     n += 2;
   }
   lsynack_pushhost(L, ln, host);
-  if (lua_isnil(L, -1)) {
-    lua_pushnil(L);
-  } else {
-    lsynack_getuv(L, -1, "hooks");
+  if (!lua_isnil(L, -1) && lua_isnil(L, connidx) && port > 0) {
+    lsynack_getuv(L, -1, "listeners");
+    if (lua_istable(L, -1)) {
+      lua_rawgeti(L, -1, port);
+      lua_remove(L, -2);
+    }
+    if (lua_isuserdata(L, -1)) {
+      lsynack_getuv(L, -1, "hooks");
+      lua_remove(L, -2);
+    }
+    lua_insert(L, -2); /* the listener's hooks below the host */
+    n++;
   }
+  if (lua_isnil(L, -1))
+    lua_pushnil(L);
+  else
+    lsynack_getuv(L, -1, "hooks");
   lua_remove(L, -2);
   lsynack_net_field(L, ln, "hooks");
   return n + 2;
@@ -268,7 +285,7 @@ synack_verdict lsynack_hook_segment(void *ud, synack_net *n, uint32_t host,
   sc.seg = top + 2;
   sc.dir = dir == SYNACK_DIR_IN ? "in" : "out";
   sc.dropped = 0;
-  levels = push_levels(L, ln, host, sc.conn);
+  levels = push_levels(L, ln, host, sc.conn, dir == SYNACK_DIR_IN ? seg->dport : 0);
   for (i = 0; i < levels; i++) run_segment_level(L, &sc, top + 3 + i, kind);
   if (sc.dropped) {
     v = SYNACK_DROP;
@@ -336,7 +353,7 @@ void lsynack_hook_state(lua_State *L, lsynack_net *ln, uint32_t host,
     lsynack_pushsegment(L, seg);
   else
     lua_pushnil(L);
-  levels = push_levels(L, ln, host, top + 1);
+  levels = push_levels(L, ln, host, top + 1, 0);
   for (i = 0; i < levels; i++)
     run_state_list(L, ln, top + 3 + i, top + 1, from, to, top + 2);
   lua_settop(L, top);

@@ -20,6 +20,28 @@ static lsynack_listener *checklistener(lua_State *L, int idx) {
   return p;
 }
 
+/*
+ * The host's uservalue keeps listeners[port] = listener, so that a segment
+ * that no connection owns yet (a SYN) reaches its listener's hooks.
+ * idx: the listener, or 0 to forget the port.
+ */
+static void set_port(lua_State *L, int hostidx, int port, int idx) {
+  lua_getuservalue(L, hostidx);
+  lua_getfield(L, -1, "listeners");
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "listeners");
+  }
+  if (idx)
+    lua_pushvalue(L, idx);
+  else
+    lua_pushnil(L);
+  lua_rawseti(L, -2, port);
+  lua_pop(L, 2);
+}
+
 /* host:listen(port [, opts]) -> listener | nil, err, code */
 int lsynack_host_listen(lua_State *L);
 int lsynack_host_listen(lua_State *L) {
@@ -47,6 +69,7 @@ int lsynack_host_listen(lua_State *L) {
   synack_listener_set_data(l, p);
   lsynack_setobj(L, l, -1);
   lsynack_anchor(L, h->ln, -1, 1);
+  set_port(L, 1, (int)port, lua_gettop(L));
   return 1;
 }
 
@@ -69,6 +92,9 @@ static int listener_close(lua_State *L) {
   if (!p->l || !p->ln->n) return 0;
   lsynack_nothook(L, p->ln, "l:close");
   p->ln->L = L;
+  lsynack_getuv(L, 1, "host");
+  if (lua_isuserdata(L, -1)) set_port(L, lua_gettop(L), synack_listener_port(p->l), 0);
+  lua_pop(L, 1);
   synack_listener_close(p->l, synack_net_now(p->ln->n));
   p->l = NULL;
   lsynack_anchor(L, p->ln, 1, 0);

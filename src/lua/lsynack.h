@@ -21,6 +21,9 @@
 /* Push `nil, "ENAME: message", "ENAME"` and return 3 (luv's error shape). */
 int lsynack_pusherror(lua_State *L, int err);
 
+/* The file name at idx: raises unless it is a string (numbers are not names). */
+const char *lsynack_checkpath(lua_State *L, int idx);
+
 /*
  * Segments (segment.c). lsynack_pushsegment pushes a new synack.segment
  * userdata holding a copy of *seg, payload included (seg->payload may point

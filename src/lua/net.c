@@ -475,7 +475,7 @@ static int net_capture(lua_State *L) {
     lua_pushboolean(L, 1);
     return 1;
   }
-  cap = synack_capture_open(luaL_checkstring(L, 2), &err);
+  cap = synack_capture_open(lsynack_checkpath(L, 2), &err);
   if (!cap) {
     if (err > SYNACK__ERR_BASE) {
       lua_pushnil(L);

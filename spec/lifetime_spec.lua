@@ -1,0 +1,108 @@
+-- Lifetimes: the network keeps live connections; CLOSED ones are collected;
+-- a closed network's objects fail cleanly.
+local synack = require "synack"
+
+local A, B = "198.18.0.1", "198.18.0.2"
+
+local function pair()
+  local net = synack.network{seed = 1}
+  local w = net:wire{delay = 0.010}
+  return net, net:host{addr = A, link = w}, net:host{addr = B, link = w}
+end
+
+local function full_gc()
+  for _ = 1, 4 do collectgarbage("collect") end
+end
+
+describe("lifetimes", function()
+  it("a connection whose references are dropped still runs to its end", function()
+    local net, a, b = pair()
+    local l = b:listen(80)
+    local weak = setmetatable({}, {__mode = "v"})
+    do
+      local c = a:connect(B, 80)
+      weak.c = c
+      assert(c:wait("ESTABLISHED")) -- (a CLOSE in SYN-SENT would just delete it)
+      c:send("left behind")
+      c:close()
+    end
+    full_gc()
+    assert.truthy(weak.c) -- anchored: not CLOSED yet
+    local s = assert(l:accept())
+    assert.equal("left behind", s:recv())
+    assert.equal("EOF", select(2, s:recv()))
+    s:close()
+    net:run()
+    assert.equal("CLOSED", weak.c.state)
+    full_gc()
+    assert.is_nil(weak.c) -- CLOSED and unreferenced: collected
+    s = nil -- luacheck: ignore
+    full_gc()
+    assert.equal(0, a:count())
+    assert.equal(0, b:count())
+  end)
+
+  it("keeps connections a script never held", function()
+    local net, a, b = pair()
+    local l = b:listen(80)
+    net:spawn(function()
+      local s = assert(l:accept())
+      while s:recv() do end
+      s:close()
+    end)
+    local c = a:connect(B, 80)
+    assert(c:wait("ESTABLISHED"))
+    c:close()
+    c = nil -- luacheck: ignore
+    full_gc()
+    net:run()
+    full_gc()
+    assert.equal(0, a:count())
+    assert.equal(0, b:count())
+  end)
+
+  it("collects a network nobody holds, with its hosts and connections", function()
+    local weak = setmetatable({}, {__mode = "v"})
+    do
+      local net, a, b = pair()
+      b:listen(80)
+      local c = a:connect(B, 80)
+      net:step()
+      weak.net, weak.c = net, c
+    end
+    full_gc()
+    assert.is_nil(weak.net)
+    assert.is_nil(weak.c)
+  end)
+
+  it("makes a closed network's objects fail cleanly", function()
+    local net, a, b = pair()
+    b:listen(80)
+    local c = a:connect(B, 80)
+    net:close()
+    assert.is_true(net.closed)
+    assert.equal("synack.network (closed)", tostring(net))
+    assert.has_error(function() net:step() end, "synack: the network is closed")
+    assert.has_error(function() c:send("x") end)
+    assert.equal("CLOSED", c.state)
+    assert.equal("synack.conn (freed)", tostring(c))
+    net:close() -- twice is fine
+  end)
+
+  if _VERSION == "Lua 5.4" then
+    it("closes to-be-closed connections", function()
+      local net, a, b = pair()
+      local l = b:listen(80)
+      local fn = load([[
+        local a, B = ...
+        local c <close> = a:connect(B, 80)
+        assert(c:wait("ESTABLISHED"))
+        return c
+      ]])
+      local c = fn(a, B)
+      assert.equal("FIN-WAIT-1", c.state)
+      local _ = l
+      net:run()
+    end)
+  end
+end)

@@ -1,0 +1,193 @@
+-- synack.pkt: packetdrill scripts run against synack's TCP in virtual time.
+-- Every script in spec/pkt/ must pass; scripts that are wrong on purpose must
+-- fail with a message that shows the line, the expected and the actual packet.
+local pkt = require "synack.pkt"
+
+local function scripts()
+  local list = {}
+  local p = assert(io.popen("ls spec/pkt/*.pkt 2>/dev/null"))
+  for line in p:lines() do list[#list + 1] = line end
+  p:close()
+  table.sort(list)
+  return list
+end
+
+-- The passive open every wrong script below starts from.
+local LISTEN = [[
+0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0    setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
++0    bind(3, ..., ...) = 0
++0    listen(3, 1) = 0
+]]
+
+local function fails(text)
+  local ok, msg = pkt.run_string(LISTEN .. text, {name = "bad.pkt"})
+  assert.is_nil(ok, "the script should fail")
+  assert.is_string(msg)
+  return msg
+end
+
+describe("synack.pkt", function()
+  local list = scripts()
+
+  it("finds the scripts", function()
+    assert.is_true(#list >= 10)
+  end)
+
+  for _, path in ipairs(list) do
+    it("passes " .. path, function()
+      local ok, msg = pkt.run_file(path)
+      assert(ok, msg)
+    end)
+  end
+
+  it("passes them all with other ISNs on both sides: numbers are relative", function()
+    for _, path in ipairs(list) do
+      local ok, msg = pkt.run_file(path, {seed = 7, remote_isn = 4294967000, tolerance_usecs = 10000})
+      assert(ok, msg)
+    end
+  end)
+
+  it("shows the expected and the actual packet when a field differs", function()
+    local msg = fails([[
++0.1  < S 0:0(0) win 65535 <mss 1000>
++0    > S. 0:0(0) ack 2 win 1000 <mss 1460,nop>
+]])
+    assert.matches("bad.pkt:6: +0    > S. 0:0(0) ack 2 win 1000 <mss 1460,nop>", msg, 1, true)
+    assert.matches("ack: expected 2, got 1", msg, 1, true)
+    assert.matches("win: expected 1000, got 65535", msg, 1, true)
+    assert.matches("expected: > S. 0:0(0) ack 2 win 1000 <mss 1460,nop> at 0.100000", msg, 1, true)
+    assert.matches("actual:   > S. 0:0(0) ack 1 win 65535 <mss 1460> at 0.100000", msg, 1, true)
+  end)
+
+  it("shows the time when a packet comes late", function()
+    local msg = fails([[
++0    < S 0:0(0) win 65535 <mss 1000>
++0    > S. 0:0(0) ack 1 <mss 1460>
++0.5  > S. 0:0(0) ack 1 <mss 1460>
+]])
+    assert.matches("bad.pkt:7: +0.5  > S. 0:0(0) ack 1 <mss 1460>", msg, 1, true)
+    assert.matches("time: expected 0.500000, got 1.000000", msg, 1, true)
+    assert.matches("expected: > S. 0:0(0) ack 1 <mss 1460> at 0.500000", msg, 1, true)
+    assert.matches("actual:   > S. 0:0(0) ack 1 win 65535 <mss 1460> at 1.000000", msg, 1, true)
+  end)
+
+  it("reports a packet no line expects", function()
+    local msg = fails([[
++0    < S 0:0(0) win 65535 <mss 1000>
++0.1  < . 1:1(0) ack 1 win 65535
+]])
+    assert.matches("bad.pkt:6: +0.1  < . 1:1(0) ack 1 win 65535", msg, 1, true)
+    assert.matches("unexpected packet at 0.000000: > S. 0:0(0) ack 1 win 65535 <mss 1460>", msg, 1, true)
+  end)
+
+  it("reports a wrong return value and errno", function()
+    local msg = fails([[
++0    fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0    accept(3, ..., ...) = 4
+]])
+    assert.matches("bad.pkt:6: +0    accept(3, ..., ...) = 4", msg, 1, true)
+    assert.matches("accept returned -1 EAGAIN, expected 4", msg, 1, true)
+  end)
+
+  it("reports a call that blocks without start...end", function()
+    local msg = fails("+0    accept(3, ..., ...) = 4\n")
+    assert.matches("accept would block", msg, 1, true)
+  end)
+
+  it("reports a blocked call that returns late", function()
+    local msg = fails([[
++0...0.1 accept(3, ..., ...) = 4
++0    < S 0:0(0) win 65535 <mss 1000>
++0    > S. 0:0(0) ack 1 <mss 1460>
++0.2  < . 1:1(0) ack 1 win 65535
+]])
+    assert.matches("accept had not returned by 0.100000, the end time of its line", msg, 1, true)
+  end)
+
+  it("says when nothing comes at all", function()
+    local msg = fails("+0    > S 0:0(0) <...>\n")
+    assert.matches("no packet came by 0.000000", msg, 1, true)
+  end)
+
+  it("reports syntax errors with their line", function()
+    local ok, msg = pkt.run_string("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\n+0 < S 0:1(0) win 1\n")
+    assert.is_nil(ok)
+    assert.matches("script:3: +0 < S 0:1(0) win 1", msg, 1, true)
+    assert.matches("end - start is not the length", msg, 1, true)
+    ok, msg = pkt.run_string("0 < S 0:0(0) <fastopen 1>\n")
+    assert.is_nil(ok)
+    assert.matches("unknown TCP option", msg, 1, true)
+    ok, msg = pkt.run_string("0 `sysctl -q net.ipv4.tcp_sack=0`\n")
+    assert.is_nil(ok)
+    assert.matches("not supported", msg, 1, true)
+  end)
+
+  it("skips comments and keeps line numbers", function()
+    local ok, msg = pkt.run_string("/* a\n   comment */ 0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3 // three\n"
+      .. "+0 close(3) = 0\n+0 close(3) = 0\n")
+    assert.is_nil(ok)
+    assert.matches("script:4: +0 close(3) = 0", msg, 1, true)
+    assert.matches("close returned -1 EBADF, expected 0", msg, 1, true)
+  end)
+
+  it("parses times, packets and calls", function()
+    local ev = pkt.parse("0.1~0.2 > P. 1:11(10) ack 5 win 100 <nop,nop,TS val 1 ecr 2,sack 3:4 5:6>\n"
+      .. "+0.5...+1 read(4, ..., 10) = -1 EAGAIN (Resource temporarily unavailable)\n* < R 0:0(0)\n")
+    assert.same({rel = false, lo = 0.1, hi = 0.2}, ev[1].time)
+    local p = ev[1].packet
+    assert.equal(">", p.dir)
+    assert.equal("P.", p.flags)
+    assert.same({1, 10, 5, 100}, {p.seq, p.len, p.ack, p.win})
+    assert.equal("nop", p.options[1])
+    assert.same({"sack", {3, 4}, {5, 6}}, p.options[4])
+    assert.same({rel = true, lo = 0.5, hi = 0.5, stop = 1, stop_rel = true}, ev[2].time)
+    assert.same({name = "read", args = {"4", "...", "10"}, ret = -1, errno = "EAGAIN"}, ev[2].call)
+    assert.is_true(ev[3].time.any)
+  end)
+
+  it("knows only the synack target for now", function()
+    local ok, msg = pkt.run_string("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n", {target = "kernel"})
+    assert.is_nil(ok)
+    assert.matches("not available yet", msg, 1, true)
+    ok, msg = pkt.run_file("spec/pkt/no-such-file.pkt")
+    assert.is_nil(ok)
+    assert.matches("no-such-file", msg, 1, true)
+  end)
+
+  describe("bin/synack-pkt", function()
+    local function run(args)
+      local p = assert(io.popen("bin/synack-pkt " .. args .. " 2>&1; echo \"exit $?\""))
+      local out = p:read("*a")
+      p:close()
+      return out
+    end
+
+    it("prints ok per script and the totals, and exits 0", function()
+      local out = run("--target synack --tolerance-usecs 1000 spec/pkt/passive_handshake.pkt "
+        .. "spec/pkt/active_handshake.pkt")
+      assert.matches("ok spec/pkt/passive_handshake.pkt\nok spec/pkt/active_handshake.pkt\n"
+        .. "2 passed, 0 failed\nexit 0\n", out, 1, true)
+    end)
+
+    it("prints FAIL with the details, and exits 1", function()
+      local path = os.tmpname()
+      local f = assert(io.open(path, "w"))
+      f:write(LISTEN, "+0 < S 0:0(0) win 65535\n+0 > S. 0:0(0) ack 9 <mss 1460>\n")
+      f:close()
+      local out = run(path .. " spec/pkt/passive_handshake.pkt")
+      os.remove(path)
+      assert.matches("FAIL " .. path, out, 1, true)
+      assert.matches("ack: expected 9, got 1", out, 1, true)
+      assert.matches("actual:   > S. 0:0(0) ack 1 win 65535 <mss 1460> at 0.000000", out, 1, true)
+      assert.matches("ok spec/pkt/passive_handshake.pkt", out, 1, true)
+      assert.matches("1 passed, 1 failed\nexit 1\n$", out)
+    end)
+
+    it("refuses the kernel target for now, and exits 2", function()
+      local out = run("--target kernel spec/pkt/passive_handshake.pkt")
+      assert.matches("target kernel is not available yet", out, 1, true)
+      assert.matches("exit 2\n$", out)
+    end)
+  end)
+end)

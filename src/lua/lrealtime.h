@@ -1,0 +1,68 @@
+/*
+ * lrealtime.h: the binding of real time (realtime.c) and of the real links
+ * (reallink.c): synack.network{clock = "real"}, net:udp{...}, net:tun{...}.
+ *
+ * A real network has a clock (loop.h) on the Lua state's libuv loop: luv's
+ * when luv is loaded (plain `require "luv"`, luvit, Neovim's vim.uv), else a
+ * loop synack owns. The network's uservalue holds the realtime userdata under
+ * "realtime"; net.c asks lsynack_rt_get() and hands its loop-driving
+ * primitives (_run, _stepq, _setnow) to the functions below when it is set.
+ *
+ * Who runs the loop:
+ * - synack's own loop: only net:run(), net:run_until(), net:advance() and the
+ *   blocking-style calls, from the main chunk (or any coroutine the network
+ *   does not run);
+ * - luv's loop: the same, when the script is not inside uv.run(); and when
+ *   the host program runs the loop (uv.run(), Neovim), synack just progresses
+ *   inside it: its timer and links are ordinary handles, its Lua callbacks
+ *   run through luv's cb_pcall, and the tasks of net:spawn() are resumed.
+ * Driving the loop from a hook, a task or a libuv callback raises an error.
+ */
+#ifndef LSYNACK_REALTIME_H
+#define LSYNACK_REALTIME_H
+
+#include "lnet.h"
+#include "loop.h"
+
+#define LSYNACK_UDP_MT "synack.udp"
+#define LSYNACK_TUN_MT "synack.tun"
+
+typedef struct lsynack_rt lsynack_rt;
+
+/*
+ * Whether the options table at idx asks for clock = "real". When it does, the
+ * state's loop record is made now (before the network's userdata, so that
+ * it outlives the network when the state closes).
+ */
+int lsynack_rt_wanted(lua_State *L, int idx);
+/*
+ * Give the network at netidx a real clock. Returns 0, or pushes
+ * `nil, err, code` and returns 3.
+ */
+int lsynack_rt_open(lua_State *L, lsynack_net *ln, int netidx);
+/* Close the clock of the network at netidx (a no-op for virtual ones). */
+void lsynack_rt_close(lua_State *L, int netidx);
+/* The realtime record of the network at netidx, or NULL (virtual time). */
+lsynack_rt *lsynack_rt_get(lua_State *L, int netidx);
+/* Move the network's clock to the real time. NULL is allowed. */
+void lsynack_rt_sync(lsynack_rt *rt);
+synack_clock *lsynack_rt_clock(lsynack_rt *rt);
+
+/* net:_run([limit [, stop_on_wake]]), net:_stepq(), net:_setnow(t) in real time. */
+int lsynack_rt_run(lua_State *L, lsynack_rt *rt);
+int lsynack_rt_stepq(lua_State *L, lsynack_rt *rt);
+int lsynack_rt_setnow(lua_State *L, lsynack_rt *rt);
+
+/* Add udp, tun, stop, _real to the network methods table at -1; register types. */
+void lsynack_open_realtime(lua_State *L);
+/* Add _uv_handles and _uv_run to the synack.core table at -1 (for tests). */
+void lsynack_open_realtime_core(lua_State *L);
+
+/* reallink.c */
+void lsynack_open_reallink(lua_State *L);
+int lsynack_net_udp(lua_State *L);
+int lsynack_net_tun(lua_State *L);
+/* The link of a udp or tun userdata at idx, or NULL when it is neither. */
+lsynack_wire *lsynack_rt_testlink(lua_State *L, int idx);
+
+#endif

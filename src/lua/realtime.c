@@ -1,0 +1,472 @@
+/*
+ * realtime.c: synack.network{clock = "real"}: the network's clock on the Lua
+ * state's libuv loop, luv loop sharing, and running that loop from Lua
+ * (lrealtime.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lrealtime.h"
+
+#define LSYNACK_UVBOX_MT "synack.uvloop"
+#define LSYNACK_RT_MT "synack.realtime"
+
+/*
+ * luv keeps its per-state context in the registry under this string key, as
+ * a userdata whose first fields are stable across luv versions (luv.h's
+ * luv_ctx_t): the loop, the main thread, the callback pcall. Only those are
+ * read here; luv's header is not needed.
+ */
+#define LUV_CONTEXT_KEY "luv_context"
+typedef int (*luv_pcall_fn)(lua_State *L, int nargs, int nresults, int flags);
+typedef struct luv_ctx_head {
+  uv_loop_t *loop;
+  lua_State *L;
+  luv_pcall_fn cb_pcall;
+} luv_ctx_head;
+
+/* The state's loop record (one per Lua state, in the registry). */
+typedef struct lsynack_uvbox {
+  synack_uvloop *ul;
+  lua_State *mainL;     /* luv's main thread, or NULL on synack's own loop */
+  luv_pcall_fn pcall;   /* luv's callback pcall, or NULL */
+  lua_State *driver;    /* the thread running the loop from synack, while it does */
+  int depth;            /* synack's loop runs in progress (0 or 1) */
+} lsynack_uvbox;
+
+struct lsynack_rt {
+  lsynack_net *ln;
+  lsynack_uvbox *box;
+  synack_clock *clk; /* NULL once closed */
+  uint64_t events;   /* events processed so far */
+  int ticking;       /* running the network from the timer */
+  int stopped;       /* net:stop() */
+};
+
+static char box_key; /* registry: the state's lsynack_uvbox userdata */
+
+/* The loop record -------------------------------------------------------- */
+
+/* luv's context when luv is loaded in this state, else NULL. */
+static const luv_ctx_head *luv_context(lua_State *L) {
+  const luv_ctx_head *ctx;
+  lua_pushliteral(L, LUV_CONTEXT_KEY);
+  lua_rawget(L, LUA_REGISTRYINDEX);
+  ctx = lua_type(L, -1) == LUA_TUSERDATA ? lua_touserdata(L, -1) : NULL;
+  lua_pop(L, 1);
+  if (ctx && ctx->loop && ctx->L && ctx->cb_pcall) return ctx;
+  return NULL;
+}
+
+static int box_gc(lua_State *L) {
+  lsynack_uvbox *box = luaL_checkudata(L, 1, LSYNACK_UVBOX_MT);
+  if (box->ul) synack_uvloop_release(box->ul);
+  box->ul = NULL;
+  return 0;
+}
+
+/* Push nothing; returns the state's loop record, made on first use. */
+static lsynack_uvbox *get_box(lua_State *L, int *err) {
+  const luv_ctx_head *ctx = luv_context(L);
+  lsynack_uvbox *box;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &box_key);
+  box = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  /* Our own loop, idle, and luv came along since: move to luv's. */
+  if (box && ctx && box->ul && synack_uvloop_owned(box->ul) &&
+      synack_uvloop_handles(box->ul) == 0) {
+    synack_uvloop_release(box->ul);
+    box->ul = NULL;
+  }
+  if (box && box->ul) return box;
+  if (!box) {
+    box = lua_newuserdata(L, sizeof *box);
+    memset(box, 0, sizeof *box);
+    if (luaL_newmetatable(L, LSYNACK_UVBOX_MT)) {
+      lua_pushcfunction(L, box_gc);
+      lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &box_key);
+  }
+  box->ul = synack_uvloop_new(ctx ? ctx->loop : NULL, err);
+  box->mainL = ctx ? ctx->L : NULL;
+  box->pcall = ctx ? ctx->cb_pcall : NULL;
+  return box->ul ? box : NULL;
+}
+
+/* Push `nil, "ENAME: message", "ENAME"` for a libuv error. */
+static int push_uverror(lua_State *L, int uverr, const char *what) {
+  lua_pushnil(L);
+  lua_pushfstring(L, "%s: %s: %s", uv_err_name(uverr), what, uv_strerror(uverr));
+  lua_pushstring(L, uv_err_name(uverr));
+  return 3;
+}
+
+/* Running the network from the timer ------------------------------------- */
+
+/* Process every event due by now; count them. */
+static void run_due(lua_State *L, lsynack_rt *rt) {
+  lsynack_net *ln = rt->ln;
+  uint64_t now;
+  if (!rt->clk || !ln->n) return;
+  now = synack_clock_now(rt->clk);
+  ln->L = L;
+  rt->ticking++;
+  while (ln->n && synack_net_next_deadline(ln->n) <= now) {
+    size_t idx = 0;
+    if (!synack_net_step(ln->n, &idx)) break;
+    if (idx == SIZE_MAX) ln->woken = 1;
+    rt->events++;
+  }
+  if (ln->n) synack_net_set_now(ln->n, now);
+  rt->ticking--;
+}
+
+/*
+ * When the host program runs the loop, resume the network's tasks
+ * (synack.sched) after something happened that they may wait for.
+ */
+static void resume_tasks(lua_State *L, lsynack_rt *rt) {
+  lua_getglobal(L, "package");
+  if (!lua_istable(L, -1)) goto out;
+  lua_getfield(L, -1, "loaded");
+  if (!lua_istable(L, -1)) goto out;
+  lua_getfield(L, -1, "synack.sched");
+  if (!lua_istable(L, -1)) goto out;
+  lua_getfield(L, -1, "run_tasks");
+  if (!lua_isfunction(L, -1) || lsynack_getobj(L, rt->ln) == LUA_TNIL) goto out;
+  if (lua_pcall(L, 1, 0, 0) != 0) {
+    lsynack_report(L, rt->ln, "a task", -1);
+    lua_pop(L, 1);
+  }
+out:
+  lua_settop(L, 0);
+}
+
+/* The timer's work in Lua: tick_lua(rt) */
+static int tick_lua(lua_State *L) {
+  lsynack_rt *rt = lua_touserdata(L, 1);
+  lua_settop(L, 0);
+  run_due(L, rt);
+  if (rt->box->depth == 0 && rt->ln->n && rt->ln->woken) resume_tasks(L, rt);
+  return 0;
+}
+
+/*
+ * The clock's timer fired. Cross into Lua on the thread running the loop
+ * (ours while synack drives it, luv's main thread otherwise), through luv's
+ * cb_pcall when luv is there, so that the host's rules for callbacks apply.
+ */
+static void on_tick(void *ud, synack_clock *c, uint64_t now) {
+  lsynack_rt *rt = ud;
+  lsynack_uvbox *box = rt->box;
+  lua_State *L = box->depth > 0 ? box->driver : box->mainL;
+  (void)c;
+  (void)now;
+  if (!L || !rt->ln->n) return;
+  lua_pushcfunction(L, tick_lua);
+  lua_pushlightuserdata(L, rt);
+  if (box->pcall) {
+    int r = box->pcall(L, 1, 0, 0);
+    if (r > 0) lua_pop(L, r);
+  } else if (lua_pcall(L, 1, 0, 0) != 0) {
+    fprintf(stderr, "synack: error in the real-time clock: %s\n",
+            lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+}
+
+/* Opening and closing ----------------------------------------------------- */
+
+int lsynack_rt_wanted(lua_State *L, int idx) {
+  int real, err = 0;
+  if (lua_type(L, idx) != LUA_TTABLE) return 0;
+  lua_getfield(L, idx, "clock");
+  real = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "real") == 0;
+  lua_pop(L, 1);
+  if (real) (void)get_box(L, &err); /* errors come again in lsynack_rt_open */
+  return real;
+}
+
+int lsynack_rt_open(lua_State *L, lsynack_net *ln, int netidx) {
+  lsynack_uvbox *box;
+  lsynack_rt *rt;
+  int err = 0;
+  netidx = lua_absindex(L, netidx);
+  box = get_box(L, &err);
+  if (!box) return err > SYNACK__ERR_BASE && err < SYNACK__ERR_END
+                       ? lsynack_pusherror(L, err)
+                       : push_uverror(L, err, "cannot start a libuv loop");
+  rt = lua_newuserdata(L, sizeof *rt);
+  memset(rt, 0, sizeof *rt);
+  luaL_setmetatable(L, LSYNACK_RT_MT);
+  rt->ln = ln;
+  rt->box = box;
+  rt->clk = synack_clock_new(box->ul, ln->n, on_tick, rt, &err);
+  if (!rt->clk) {
+    lua_pop(L, 1);
+    return err > SYNACK__ERR_BASE && err < SYNACK__ERR_END
+               ? lsynack_pusherror(L, err)
+               : push_uverror(L, err, "cannot start the clock");
+  }
+  lua_getuservalue(L, netidx);
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, "realtime");
+  lua_pop(L, 2);
+  return 0;
+}
+
+lsynack_rt *lsynack_rt_get(lua_State *L, int netidx) {
+  lsynack_rt *rt;
+  lsynack_getuv(L, netidx, "realtime");
+  rt = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return rt;
+}
+
+void lsynack_rt_close(lua_State *L, int netidx) {
+  lsynack_rt *rt = lsynack_rt_get(L, netidx);
+  if (!rt || !rt->clk) return;
+  synack_clock_close(rt->clk);
+  rt->clk = NULL;
+  if (rt->box->depth > 0) uv_stop(synack_uvloop_loop(rt->box->ul));
+}
+
+void lsynack_rt_sync(lsynack_rt *rt) {
+  if (rt && rt->clk && rt->ln->n) synack_clock_sync(rt->clk);
+}
+
+synack_clock *lsynack_rt_clock(lsynack_rt *rt) { return rt ? rt->clk : NULL; }
+
+/* Driving the loop ---------------------------------------------------------- */
+
+/* Is function `fn` (at -1, popped) on the call stack of thread T? */
+static int on_stack(lua_State *L, lua_State *T) {
+  lua_Debug ar;
+  int level, found = 0;
+  for (level = 0; !found && lua_getstack(T, level, &ar); level++) {
+    lua_getinfo(T, "f", &ar);
+    if (T != L) lua_xmove(T, L, 1);
+    found = lua_rawequal(L, -1, -2);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return found;
+}
+
+/* Push field `k` of table path package.loaded[mod] or _G[mod] (nil if absent). */
+static void push_lib_field(lua_State *L, const char *mod, const char *sub,
+                           const char *k) {
+  lua_getglobal(L, mod);
+  if (sub && lua_istable(L, -1)) {
+    lua_getfield(L, -1, sub);
+    lua_remove(L, -2);
+  }
+  if (lua_istable(L, -1)) {
+    lua_getfield(L, -1, k);
+    lua_remove(L, -2);
+  } else {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+  }
+}
+
+/*
+ * Whether the host program is running luv's loop right now: Neovim says so
+ * with vim.in_fast_event(); plain luv has uv.run() on the stack.
+ */
+static int host_running(lua_State *L, lsynack_uvbox *box) {
+  int fast = 0;
+  if (!box->mainL) return 0;
+  push_lib_field(L, "vim", NULL, "in_fast_event");
+  if (lua_isfunction(L, -1) && lua_pcall(L, 0, 1, 0) == 0) fast = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  if (fast) return 1;
+  push_lib_field(L, "package", "loaded", "luv");
+  if (lua_istable(L, -1)) {
+    lua_getfield(L, -1, "run");
+    lua_remove(L, -2);
+  }
+  if (!lua_isfunction(L, -1)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  if (box->mainL != L) {
+    lua_pushvalue(L, -1);
+    if (on_stack(L, box->mainL)) {
+      lua_pop(L, 1);
+      return 1;
+    }
+  }
+  return on_stack(L, L);
+}
+
+static void check_can_drive(lua_State *L, lsynack_rt *rt, const char *what) {
+  if (!rt->clk) luaL_error(L, "synack: the network is closed");
+  if (rt->ln->in_hook || rt->ticking)
+    luaL_error(L, "synack: %s cannot be called from inside a hook or callback", what);
+  if (rt->box->depth > 0)
+    luaL_error(L, "synack: %s cannot run the loop from inside a libuv callback "
+                  "(the loop is already running)", what);
+  if (host_running(L, rt->box))
+    luaL_error(L, "synack: %s cannot run the loop while the host program runs it "
+                  "(uv.run, Neovim): synack progresses on its own there; use "
+                  "hooks, net:spawn, or calls with timeout 0", what);
+}
+
+typedef enum { RUN_IDLE, RUN_LIMIT, RUN_WOKEN, RUN_EVENT, RUN_STOPPED } run_why;
+
+/*
+ * Run the loop until: net:stop() (or the network closes), something a waiter
+ * may care about happened (stop_on_wake), any event was processed
+ * (stop_on_event), the time limit (network time, SYNACK_NEVER: none), or
+ * nothing is left that could ever wake the loop.
+ */
+static run_why drive(lua_State *L, lsynack_rt *rt, uint64_t limit,
+                     int stop_on_wake, int stop_on_event, const char *what) {
+  lsynack_uvbox *box = rt->box;
+  lsynack_net *ln = rt->ln;
+  uv_loop_t *loop = synack_uvloop_loop(box->ul);
+  uint64_t events0 = rt->events;
+  run_why why;
+  check_can_drive(L, rt, what);
+  if (stop_on_wake) ln->woken = 0;
+  rt->stopped = 0;
+  synack_clock_set_limit(rt->clk, limit);
+  box->driver = L;
+  box->depth++;
+  for (;;) {
+    run_due(L, rt);
+    if (!rt->clk || !ln->n || rt->stopped) why = RUN_STOPPED;
+    else if (stop_on_wake && ln->woken) why = RUN_WOKEN;
+    else if (stop_on_event && rt->events != events0) why = RUN_EVENT;
+    else if (limit != SYNACK_NEVER && synack_clock_now(rt->clk) >= limit) why = RUN_LIMIT;
+    else if (!uv_loop_alive(loop)) why = RUN_IDLE;
+    else {
+      synack_clock_arm(rt->clk);
+      uv_run(loop, UV_RUN_ONCE);
+      continue;
+    }
+    break;
+  }
+  box->depth--;
+  box->driver = NULL;
+  if (rt->clk) {
+    synack_clock_set_limit(rt->clk, SYNACK_NEVER);
+    synack_clock_sync(rt->clk);
+  }
+  rt->stopped = 0;
+  return why;
+}
+
+int lsynack_rt_run(lua_State *L, lsynack_rt *rt) {
+  static const char *const names[] = {"idle", "limit", "woken", "woken", "stopped"};
+  uint64_t limit = lsynack_checktime(L, 2, SYNACK_NEVER);
+  run_why why = drive(L, rt, limit, lua_toboolean(L, 3), 0, "net:run");
+  lua_pushstring(L, names[why]);
+  return 1;
+}
+
+int lsynack_rt_stepq(lua_State *L, lsynack_rt *rt) {
+  run_why why = drive(L, rt, SYNACK_NEVER, 1, 1, "net:step");
+  lua_pushboolean(L, why != RUN_IDLE);
+  return 1;
+}
+
+int lsynack_rt_setnow(lua_State *L, lsynack_rt *rt) {
+  uint64_t t = lsynack_checktime(L, 2, 0);
+  if (rt->clk && synack_clock_now(rt->clk) < t) drive(L, rt, t, 1, 1, "net:run");
+  return 0;
+}
+
+/* Methods ------------------------------------------------------------------ */
+
+static lsynack_rt *check_rt(lua_State *L) {
+  lsynack_rt *rt;
+  lsynack_checknet(L, 1);
+  rt = lsynack_rt_get(L, 1);
+  if (!rt) luaL_argerror(L, 1, "a network with clock = \"real\" expected");
+  return rt;
+}
+
+/* net:stop(): make the running net:run() (or wait) return soon. */
+static int net_stop(lua_State *L) {
+  lsynack_rt *rt = check_rt(L);
+  rt->stopped = 1;
+  if (rt->box->depth > 0) uv_stop(synack_uvloop_loop(rt->box->ul));
+  return 0;
+}
+
+/*
+ * net:_real() -> nil for a virtual network; else a table: loop = "luv" |
+ * "own", handles (synack's handles open on the loop), events (processed).
+ */
+static int net_real(lua_State *L) {
+  lsynack_rt *rt;
+  luaL_checkudata(L, 1, LSYNACK_NET_MT);
+  rt = lsynack_rt_get(L, 1);
+  if (!rt) return 0;
+  lua_createtable(L, 0, 3);
+  lua_pushstring(L, rt->box->mainL ? "luv" : "own");
+  lua_setfield(L, -2, "loop");
+  lua_pushinteger(L, rt->box->ul ? (lua_Integer)synack_uvloop_handles(rt->box->ul) : 0);
+  lua_setfield(L, -2, "handles");
+  lua_pushinteger(L, (lua_Integer)rt->events);
+  lua_setfield(L, -2, "events");
+  return 1;
+}
+
+/* synack.core._uv_handles() -> synack's handles open on this state's loop. */
+static int core_uv_handles(lua_State *L) {
+  lsynack_uvbox *box;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &box_key);
+  box = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  lua_pushinteger(L, box && box->ul ? (lua_Integer)synack_uvloop_handles(box->ul) : 0);
+  return 1;
+}
+
+/*
+ * synack.core._uv_run([mode]): run the state's loop once ("once") or without
+ * blocking ("nowait", the default), e.g. so that close callbacks run after a
+ * network was closed on synack's own loop.
+ */
+static int core_uv_run(lua_State *L) {
+  static const char *const modes[] = {"nowait", "once", NULL};
+  lsynack_uvbox *box;
+  int mode = luaL_checkoption(L, 1, "nowait", modes);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &box_key);
+  box = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (!box || !box->ul) return 0;
+  if (box->depth > 0) luaL_error(L, "synack: the loop is already running");
+  box->driver = L;
+  box->depth++;
+  uv_run(synack_uvloop_loop(box->ul), mode ? UV_RUN_ONCE : UV_RUN_NOWAIT);
+  box->depth--;
+  box->driver = NULL;
+  return 0;
+}
+
+void lsynack_open_realtime(lua_State *L) {
+  luaL_newmetatable(L, LSYNACK_RT_MT); /* no __gc: the network closes the clock */
+  lua_pop(L, 1);
+  lua_pushcfunction(L, lsynack_net_udp);
+  lua_setfield(L, -2, "udp");
+  lua_pushcfunction(L, lsynack_net_tun);
+  lua_setfield(L, -2, "tun");
+  lua_pushcfunction(L, net_stop);
+  lua_setfield(L, -2, "stop");
+  lua_pushcfunction(L, net_real);
+  lua_setfield(L, -2, "_real");
+  lsynack_open_reallink(L);
+}
+
+void lsynack_open_realtime_core(lua_State *L) {
+  lua_pushcfunction(L, core_uv_handles);
+  lua_setfield(L, -2, "_uv_handles");
+  lua_pushcfunction(L, core_uv_run);
+  lua_setfield(L, -2, "_uv_run");
+}
