@@ -83,6 +83,9 @@ local function may_run(cls, name, v)
       or name == "advance") and type(v) == "number" then
     return true
   end
+  -- a wait for a state name that never comes drives the network for as long
+  -- as it has events (zero-window probes go on forever): see bounds_spec
+  if name == "wait" and type(v) == "string" then return true end
   return false
 end
 
@@ -103,20 +106,9 @@ describe("misuse", function()
               for i = 1, pos - 1 do args[i] = "ok" end
               args[pos] = v
               total = total + 1
+              if os.getenv("MISUSE_TRACE") then io.stderr:write(cls, ":", name, " #", pos, " ", tostring(v), "\n") end
               local how = outcome(f, self, unpack(args, 1, pos))
               if how == "raised" then raised = raised + 1 end
-            end
-          end
-        end
-        -- the wrong object as self
-        for _, other in pairs(objs) do
-          if other ~= self then
-            total = total + 1
-            local how, msg = outcome(f, other, "x")
-            if how == "raised" then raised = raised + 1 else
-              -- some methods are shared (on/off) and take any synack object
-              assert.truthy(name == "on" or name == "off" or name == "count", cls .. ":" .. name .. " "
-                .. tostring(msg))
             end
           end
         end
@@ -126,8 +118,29 @@ describe("misuse", function()
     end
     assert.is_true(raised > total / 2)
     -- the network still works afterwards
+    w.s:recv(1e6, 0)
     w.c:send("still alive")
-    assert.equal("still alive", w.s:recv())
+    assert.truthy(w.s:recv(1e6, 1))
+  end)
+
+  it("raises when a method gets another kind of object as self", function()
+    -- an idle network: a method that fails to check would return, not hang
+    local w = world()
+    w.net:run()
+    local objs = {net = w.net, host = w.a, listener = w.l, conn = w.c, wire = w.w}
+    local wrong = {}
+    for cls, names in pairs(methods) do
+      for _, name in ipairs(names) do
+        for ocls, other in pairs(objs) do
+          if ocls ~= cls and not ((name == "on" or name == "off") and ocls ~= "wire") then
+            local how, msg = outcome(objs[cls][name], other, "x")
+            if how ~= "raised" then wrong[#wrong + 1] = cls .. ":" .. name .. " on a " .. ocls .. " -> "
+              .. tostring(how) .. " " .. tostring(msg) end
+          end
+        end
+      end
+    end
+    assert.same({}, wrong)
   end)
 
   it("raises naming the argument for bad constructors", function()
@@ -135,6 +148,8 @@ describe("misuse", function()
     raises("clock", synack.network, {clock = "bogus"})
     raises("seed", synack.network, {seed = "x"})
     raises("seed", synack.network, {seed = 1.5})
+    raises("seed", synack.network, {seed = 1e300}) -- a float-to-integer overflow is UB in C
+    raises("seed", synack.network, {seed = 0 / 0})
     local net = synack.network{}
     raises("bad argument", net.wire, net, "x")
     raises("loss", net.wire, net, {loss = 2})
@@ -395,7 +410,7 @@ describe("misuse", function()
       w.s:send("q")
       w.net:run()
     end
-    assert.equal(#returns, i)
+    assert.is_true(i >= #returns) -- a replaced segment may be sent again
     w.c:off("data")
     w.s:send("end")
     w.net:run()

@@ -124,7 +124,12 @@ describe("synack.network", function()
     local function run(seed)
       local net, _, a, b = pair({delay = 0.005, jitter = 0.004, loss = 0.1, duplicate = 0.1,
         reorder = 0.1, corrupt = 0.05}, seed)
-      b:listen(80)
+      local l = b:listen(80)
+      net:spawn(function()
+        local s = assert(l:accept())
+        while s:recv() do end
+        s:close()
+      end)
       local c = a:connect(B, 80)
       net:run_until(function() return c.state == "ESTABLISHED" end, 30)
       for _ = 1, 20 do c:send(string.rep("x", 1000)) end

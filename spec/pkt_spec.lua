@@ -60,6 +60,15 @@ describe("synack.pkt", function()
     assert.matches("actual:   > S. 0:0(0) ack 1 win 65535 <mss 1460> at 0.100000", msg, 1, true)
   end)
 
+  it("checks options exactly: none written means none", function()
+    local msg = fails([[
++0    < S 0:0(0) win 65535 <mss 1000>
++0    > S. 0:0(0) ack 1
+]])
+    assert.matches("options: expected {}, got {{\"mss\", 1460}}", msg, 1, true)
+    assert.matches("actual:   > S. 0:0(0) ack 1 win 65535 <mss 1460> at 0.000000", msg, 1, true)
+  end)
+
   it("shows the time when a packet comes late", function()
     local msg = fails([[
 +0    < S 0:0(0) win 65535 <mss 1000>

@@ -146,7 +146,7 @@ local function match_options(expected, seg, sack_base, diffs)
     end
     local before = #diffs
     match(expected, got, "options", diffs, seg)
-    if #diffs > before then
+    if #diffs > before or #got ~= #expected then
       for i = before + 1, #diffs do diffs[i] = nil end
       diffs[#diffs + 1] = {name = "options", want = expected, got = got}
     end

@@ -450,8 +450,8 @@ function SYS.getsockopt(R, a)
   if not s then return -1, "EBADF" end
   local actual
   if a[3] == "SO_ERROR" then
-    local e = s.c and (s.pending_error or conn_error(s.c))
-    s.pending_error = nil
+    local e = s.c and not s.error_read and conn_error(s.c)
+    if e then s.error_read = true end -- reading SO_ERROR clears it, as in Linux
     actual = e and (ERRNO[e] or 5) or 0
   elseif a[3] == "SO_RCVBUF" or a[3] == "SO_SNDBUF" then
     actual = s.opts[a[3] == "SO_RCVBUF" and "rcvbuf" or "sndbuf"]
@@ -523,7 +523,7 @@ function SYS.connect(R, a)
   local function try()
     if c.state == "ESTABLISHED" or c.state == "CLOSE-WAIT" then return 0 end
     if c.state == "CLOSED" then
-      s.pending_error = nil
+      s.error_read = true
       return -1, conn_error(c) or "ECONNREFUSED"
     end
   end

@@ -217,6 +217,29 @@ static void test_syn_retries(void) {
   h_free(&t);
 }
 
+/* MUST-23: with the default thresholds an unanswered SYN is retried for at
+ * least three minutes before the open fails. */
+static void test_syn_give_up_default(void) {
+  harness t;
+  synack_conn *c;
+  synack_conn_opts o = h_opts(ISS);
+  uint64_t start;
+  int err;
+  h_init(&t);
+  c = synack_host_connect(t.h, &t.peer, 1234, &o, t.now, &err);
+  start = t.now;
+  while (synack_conn_state(c) == SYNACK_SYN_SENT &&
+         synack_host_deadline(t.h) != SYNACK_NEVER) {
+    h_advance(&t, synack_host_deadline(t.h) - t.now);
+    h_clear(&t);
+  }
+  CHECK_EQ(synack_conn_state(c), SYNACK_CLOSED);
+  CHECK(t.now - start >= 180ull * 1000000);
+  CHECK_EQ(synack_conn_recv(c, NULL, 0, t.now), SYNACK_ETIMEDOUT);
+  synack_conn_release(c);
+  h_free(&t);
+}
+
 /* 3.10.7.1: a segment for no connection and no listener draws a reset. */
 static void test_closed_port(void) {
   harness t;
@@ -450,6 +473,7 @@ int main(void) {
   RUN(test_refused);
   RUN(test_syn_sent_bad_ack);
   RUN(test_syn_retries);
+  RUN(test_syn_give_up_default);
   RUN(test_closed_port);
   RUN(test_listen_other);
   RUN(test_backlog);

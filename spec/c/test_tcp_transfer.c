@@ -30,6 +30,7 @@ typedef struct wire {
   unsigned drop_every, count, dropped, max_len;
   int saw_time_wait[2];
   synack_conn *conn[2];
+  uint64_t start, done_at; /* connect, and both sides holding every byte */
 } wire;
 
 static wire W;
@@ -128,6 +129,7 @@ static void run(unsigned drop_every, uint32_t isn_a, uint32_t isn_b, int opts_on
   memset(apps, 0, sizeof apps);
   W.drop_every = drop_every;
   W.now = 1000;
+  W.start = W.now;
   memset(&cb, 0, sizeof cb);
   cb.output = w_out;
   cb.state = w_state;
@@ -178,6 +180,8 @@ static void run(unsigned drop_every, uint32_t isn_a, uint32_t isn_b, int opts_on
       W.conn[1] = synack_listener_accept(l);
     for (i = 0; i < 2; i++)
       pump(i, &apps[i], W.now);
+    if (!W.done_at && apps[0].rcvd == NBYTES && apps[1].rcvd == NBYTES)
+      W.done_at = W.now;
   }
   for (i = 0; i < 2; i++) {
     CHECK_EQ(apps[i].sent, NBYTES);
@@ -197,8 +201,9 @@ static void run(unsigned drop_every, uint32_t isn_a, uint32_t isn_b, int opts_on
     CHECK_EQ(synack_host_conn_count(W.h[i]), 0);
   }
   CHECK(W.saw_time_wait[0] || W.saw_time_wait[1]);
-  printf("  drop 1/%u: %u packets, %u dropped, %.3f s virtual\n", drop_every, W.count,
-         W.dropped, (double)W.now / 1e6);
+  printf("  drop 1/%u%s: %u packets, %u dropped, data in %.3f s, all done %.3f s virtual\n",
+         drop_every, opts_on ? "" : " (no SACK/TS/WS)", W.count, W.dropped,
+         (double)(W.done_at - W.start) / 1e6, (double)W.now / 1e6);
   synack_listener_close(l, W.now);
   for (i = 0; i < 2; i++)
     synack_host_free(W.h[i]);
@@ -209,6 +214,9 @@ static void test_clean_plain(void) { run(0, 0xfffffff0u, 0xffffffffu, 0); }
 static void test_loss_13(void) { run(13, 0xffffff00u, 0xfffff000u, 1); }
 static void test_loss_7_plain(void) { run(7, 0xffff0000u, 0xfffffff9u, 0); }
 static void test_loss_3(void) { run(3, 0xfffffffeu, 0xfffff000u, 1); }
+static void test_loss_13_plain(void) { run(13, 0xffffff00u, 0xfffff000u, 0); }
+static void test_loss_7(void) { run(7, 0xffff0000u, 0xfffffff9u, 1); }
+static void test_loss_3_plain(void) { run(3, 0xfffffffeu, 0xfffff000u, 0); }
 
 int main(void) {
   RUN(test_clean);
@@ -216,5 +224,8 @@ int main(void) {
   RUN(test_loss_13);
   RUN(test_loss_7_plain);
   RUN(test_loss_3);
+  RUN(test_loss_13_plain);
+  RUN(test_loss_7);
+  RUN(test_loss_3_plain);
   return CHECK_DONE();
 }

@@ -33,7 +33,7 @@ void synack_host_config_init(synack_host_config *cfg) {
   cfg->rto_init_us = 1000000;  /* RFC 6298 2.1 */
   cfg->rto_min_us = 1000000;   /* RFC 6298 2.4 */
   cfg->rto_max_us = 60000000;  /* RFC 6298 2.5 */
-  cfg->syn_retries = 6;        /* R2 for SYNs: well over 3 minutes with backoff (MUST-23) */
+  cfg->syn_retries = 7; /* R2 for SYNs: 1+2+...+128 s = 255 s >= 3 min (MUST-23) */
   cfg->data_retries = 15;      /* R2 for data: well over 100 s (SHLD-11) */
   cfg->port_lo = 49152;
   cfg->port_hi = 65535;

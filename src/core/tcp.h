@@ -115,7 +115,7 @@ typedef struct synack_host_config {
   uint64_t rto_init_us;     /* default 1 s (RFC 6298 2.1) */
   uint64_t rto_min_us;      /* default 1 s (RFC 6298 2.4); scripts may lower it */
   uint64_t rto_max_us;      /* default 60 s */
-  uint32_t syn_retries;     /* R2 for SYNs: default 6 */
+  uint32_t syn_retries;     /* R2 for SYNs: default 7, giving up after 255 s (MUST-23) */
   uint32_t data_retries;    /* R2 for data: default 15 */
   uint16_t port_lo, port_hi; /* ephemeral range, default 49152..65535 */
   uint32_t challenge_ack_limit; /* RFC 5961 7: per second, default 1000 */

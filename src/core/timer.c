@@ -236,10 +236,9 @@ void synack__timer_fire(synack_conn *c, uint64_t now) {
       if (c->state == SYNACK_FIN_WAIT_2) {
         /* not in the RFC: like Linux's fin_timeout, a FIN-WAIT-2 connection
            nobody holds any more is closed after 2 MSL without the peer's FIN;
-           one still held waits on */
-        if (c->refs > 0)
-          synack__timer_set(c, SYNACK__T_2MSL, now + 2 * c->host->cfg.msl_us);
-        else
+           one still held waits on with no deadline (synack_conn_release arms
+           the timer again when the last hold goes) */
+        if (c->refs <= 0)
           synack__conn_closed(c, 0, NULL, now);
         return;
       }

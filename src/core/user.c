@@ -96,6 +96,10 @@ fail:
 void synack_conn_retain(synack_conn *c) { c->refs++; }
 void synack_conn_release(synack_conn *c) {
   c->refs--;
+  /* an orphan in FIN-WAIT-2 must not wait for the peer's FIN forever */
+  if (c->refs <= 0 && c->state == SYNACK_FIN_WAIT_2 &&
+      c->t[SYNACK__T_2MSL] == SYNACK_NEVER)
+    synack__timer_set(c, SYNACK__T_2MSL, c->host->now + 2 * c->host->cfg.msl_us);
   synack__conn_maybe_free(c);
 }
 void synack_conn_set_data(synack_conn *c, void *data) { c->data = data; }

@@ -25,6 +25,7 @@ struct synack_clock {
   uint64_t armed;       /* the deadline the timer is armed for, SYNACK_NEVER if stopped */
   uint64_t limit;       /* synack_clock_set_limit */
   int closing;
+  int in_timer;         /* inside on_timer */
   int open;             /* handles not yet closed */
 };
 
@@ -167,16 +168,18 @@ void synack_clock_run_due(synack_clock *c) {
 void synack_clock_arm(synack_clock *c) {
   uint64_t d, now, ms;
   if (c->closing) return;
+  now = synack_clock_now(c);
   d = synack_net_next_deadline(c->net);
-  if (c->limit < d) d = c->limit;
+  if (c->limit < d && c->limit > now) d = c->limit; /* a limit reached is the driver's to see */
   if (d == SYNACK_NEVER) {
     if (c->armed != SYNACK_NEVER) uv_timer_stop(&c->timer);
     c->armed = SYNACK_NEVER;
     return;
   }
   if (d == c->armed && uv_is_active((uv_handle_t *)&c->timer)) return;
-  now = synack_clock_now(c);
   ms = d <= now ? 0 : (d - now + 999) / 1000;
+  /* libuv runs a timer re-armed with 0 from its own callback again at once, forever */
+  if (ms == 0 && c->in_timer) ms = 1;
   uv_timer_start(&c->timer, on_timer, ms, 0);
   c->armed = d;
 }
@@ -223,11 +226,13 @@ static void on_timer(uv_timer_t *t) {
   synack_clock *c = t->data;
   uint64_t now = synack_clock_now(c);
   c->armed = SYNACK_NEVER;
+  c->in_timer = 1;
   if (c->tick)
     c->tick(c->ud, c, now);
   else
     synack_net_run_until(c->net, now);
   synack_clock_arm(c); /* a no-op once the tick closed the clock */
+  c->in_timer = 0;
 }
 
 static void on_prepare(uv_prepare_t *p) { synack_clock_arm(p->data); }

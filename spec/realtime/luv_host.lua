@@ -1,0 +1,54 @@
+--- Run by realtime_spec.lua: synack on luv's loop. Prints "ok <what>" lines;
+-- any failure raises (a non-zero exit).
+local uv = require "luv"
+local synack = require "synack"
+
+-- 1. the main chunk drives luv's loop through synack
+local net = synack.network{clock = "real"}
+assert(net:_real().loop == "luv", "expected luv's loop")
+local w = net:wire{delay = 0.005}
+local a = net:host{addr = "198.18.0.1", link = w}
+local b = net:host{addr = "198.18.0.2", link = w}
+local l = b:listen(80)
+local c = a:connect("198.18.0.2", 80)
+-- a luv timer runs while synack drives the loop
+local ticked = false
+local t = uv.new_timer()
+t:start(1, 0, function() ticked = true end)
+local s = assert(l:accept(5))
+assert(c:wait("ESTABLISHED", 5))
+assert(ticked, "luv's own timer did not run while synack drove the loop")
+t:close()
+print("ok main chunk drives luv's loop")
+
+-- 2. the host program runs the loop (uv.run); synack progresses inside it
+local got, err_inside = {}, nil
+local payload = ("0123456789"):rep(5000)
+c:send(payload)
+local poll = uv.new_timer()
+poll:start(1, 1, function()
+  local d = s:recv(nil, 0)
+  if d and #d > 0 then got[#got + 1] = d end
+  if #table.concat(got) >= #payload then
+    local ok, e = pcall(net.run_until, net, function() return false end, 0.01)
+    err_inside = not ok and e
+    poll:stop()
+    poll:close()
+  end
+end)
+local guard = uv.new_timer()
+guard:start(5000, 0, function() uv.stop() end)
+uv.run("default") -- returns once nothing but synack's idle handles remain... or the guard
+guard:close()
+assert(table.concat(got) == payload, "transfer under uv.run incomplete: " .. #table.concat(got))
+print("ok transfer under uv.run")
+assert(err_inside and tostring(err_inside):find("host program runs it"), tostring(err_inside))
+print("ok driving from a luv callback raises: " .. tostring(err_inside):gsub("\n.*", ""))
+
+-- 3. every handle synack opened is closed with the network
+net:close()
+uv.run("nowait") -- close callbacks
+local foreign = 0
+uv.walk(function() foreign = foreign + 1 end)
+assert(synack._uv_handles() == 0, "synack handles left: " .. synack._uv_handles())
+print("ok handles closed (" .. foreign .. " luv handles left, all luv's)")

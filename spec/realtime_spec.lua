@@ -1,0 +1,230 @@
+-- Real time: synack.network{clock = "real"} on a libuv loop (synack's own, or
+-- luv's), the in-memory wire in real time, the UDP link within one process
+-- and between two processes, and that every libuv handle is closed.
+local synack = require "synack"
+
+local here = (debug.getinfo(1, "S").source:match("^@(.*)/spec/[^/]*$")) or "."
+local bin = here .. "/bin/synack"
+
+local function sh_quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+--- Run `bin/synack script args...` (bounded in time); returns ok, output.
+local function run_synack(args, seconds)
+  local cmd = "timeout " .. (seconds or 60) .. " " .. sh_quote(bin)
+  for _, a in ipairs(args) do cmd = cmd .. " " .. sh_quote(a) end
+  local p = io.popen(cmd .. " 2>&1")
+  local out = p:read("*a")
+  local ok = p:close()
+  return ok, out
+end
+
+local function pattern(n)
+  local t = {}
+  for i = 1, n do t[i] = string.char((i * 7 + 3) % 256) end
+  return table.concat(t)
+end
+
+--- Close a network and let the loop run the close callbacks.
+local function close(net)
+  net:close()
+  synack._uv_run("nowait")
+end
+
+describe("clock = real", function()
+  after_each(function()
+    collectgarbage()
+    synack._uv_run("nowait")
+  end)
+
+  it("runs the handshake and a transfer over a wire, with the wire's delay in wall time", function()
+    local net = synack.network{clock = "real"}
+    assert.are.equal("own", net:_real().loop)
+    local w = net:wire{delay = 0.02}
+    local a = net:host{addr = "198.18.0.1", link = w}
+    local b = net:host{addr = "198.18.0.2", link = w}
+    local l = b:listen(80)
+    local t0 = os.time()
+    local c = a:connect("198.18.0.2", 80)
+    local s = assert(l:accept(5))
+    assert.is_true(c:wait("ESTABLISHED", 5))
+    -- SYN, SYN/ACK, ACK: at least 3 one-way delays of 20 ms went by on the clock
+    assert.is_true(net.now >= 0.06 and net.now < 2, tostring(net.now))
+    local data = pattern(300000)
+    local sent, got = 0, {}
+    while sent < #data do
+      sent = sent + assert(c:send(data:sub(sent + 1)))
+      local d = assert(s:recv(nil, 5))
+      got[#got + 1] = d
+    end
+    c:close()
+    while true do
+      local d, err = s:recv(nil, 5)
+      if not d then assert.are.equal("EOF", err) break end
+      got[#got + 1] = d
+    end
+    assert.is_true(table.concat(got) == data)
+    assert.is_true(os.time() - t0 < 5)
+    close(net)
+  end)
+
+  it("advance(seconds) takes that much wall time", function()
+    local net = synack.network{clock = "real"}
+    local t0 = net.now
+    net:advance(0.15)
+    local dt = net.now - t0
+    assert.is_true(dt >= 0.15 and dt < 1, tostring(dt))
+    close(net)
+  end)
+
+  it("run_until times out in real time, and run() returns when nothing is left", function()
+    local net = synack.network{clock = "real"}
+    local w = net:wire{delay = 0.01}
+    local a = net:host{addr = "198.18.0.1", link = w}
+    net:host{addr = "198.18.0.2", link = w}
+    local ok, err, code = net:run_until(function() return false end, 0.1)
+    assert.is_nil(ok)
+    assert.are.equal("ETIMEDOUT", code)
+    assert.truthy(err:find("ETIMEDOUT"))
+    -- a SYN to a closed port: RST, then nothing is pending and run() returns
+    local c = a:connect("198.18.0.2", 81)
+    net:run()
+    assert.are.equal("CLOSED", c.state)
+    close(net)
+  end)
+
+  it("refuses to drive the loop from inside a hook", function()
+    local net = synack.network{clock = "real"}
+    local w = net:wire{}
+    local a = net:host{addr = "198.18.0.1", link = w}
+    local b = net:host{addr = "198.18.0.2", link = w}
+    b:listen(80)
+    local msg
+    net:on("error", function(m) msg = m end)
+    a:on("syn", function() net:run_until(function() return true end, 1) end)
+    local c = a:connect("198.18.0.2", 80)
+    assert.is_true(c:wait("ESTABLISHED", 5))
+    assert.truthy(msg and msg:find("inside a hook"), tostring(msg))
+    close(net)
+  end)
+
+  it("net:stop() makes net:run() return", function()
+    local net = synack.network{clock = "real"}
+    local u = assert(net:udp{bind = "127.0.0.1:0"}) -- a socket: the loop never runs dry
+    net:host{addr = "198.18.0.1", link = u}
+    local w = net:wire{delay = 0.05}
+    local a = net:host{addr = "198.18.0.3", link = w}
+    local b = net:host{addr = "198.18.0.4", link = w}
+    b:listen(80)
+    local c = a:connect("198.18.0.4", 80)
+    c:on("state", function(_, _, to) if to == "ESTABLISHED" then net:stop() end end)
+    net:run()
+    assert.are.equal("ESTABLISHED", c.state)
+    close(net)
+  end)
+
+  it("closes every libuv handle it opened, on close and on collection", function()
+    local net = synack.network{clock = "real"}
+    assert(net:udp{bind = "127.0.0.1:0"})
+    net:wire{}
+    assert.is_true(synack._uv_handles() >= 3) -- timer, prepare, udp
+    close(net)
+    assert.are.equal(0, synack._uv_handles())
+    do
+      local n2 = synack.network{clock = "real"}
+      assert(n2:udp{bind = "127.0.0.1:0"})
+    end
+    collectgarbage()
+    collectgarbage()
+    synack._uv_run("nowait")
+    assert.are.equal(0, synack._uv_handles())
+  end)
+end)
+
+describe("udp link", function()
+  after_each(function()
+    collectgarbage()
+    synack._uv_run("nowait")
+  end)
+
+  it("gives clear errors", function()
+    local vnet = synack.network{}
+    assert.has_error(function() vnet:udp{bind = "127.0.0.1:0"} end)
+    local net = synack.network{clock = "real"}
+    local ok, err, code = net:udp{bind = "not-an-address"}
+    assert.is_nil(ok)
+    assert.are.equal("EINVAL", code)
+    assert.truthy(err:find("EINVAL"))
+    local u = assert(net:udp{bind = "127.0.0.1:0"})
+    ok, err, code = net:udp{bind = u.sockname}
+    assert.is_nil(ok)
+    assert.are.equal("EADDRINUSE", code)
+    assert.has_error(function() net:udp{bind = "127.0.0.1:0", bogus = 1} end)
+    close(net)
+  end)
+
+  it("carries a connection between two networks of one process", function()
+    local n1 = synack.network{clock = "real"}
+    local n2 = synack.network{clock = "real"}
+    local u1 = assert(n1:udp{bind = "127.0.0.1:0"})
+    local u2 = assert(n2:udp{bind = "127.0.0.1:0", peer = u1.sockname})
+    local a = n1:host{addr = "198.18.0.1", link = u1}
+    local b = n2:host{addr = "2001:db8::2", link = u2}
+    assert(a and b)
+    local a6 = n1:host{addr = "2001:db8::1", link = u1}
+    local l = a6:listen(80)
+    local c = b:connect("2001:db8::1", 80)
+    assert.is_true(c:wait("ESTABLISHED", 5))
+    local s = assert(l:accept(5))
+    local data = pattern(100000)
+    local sent, got = 0, {}
+    while sent < #data do
+      sent = sent + assert(c:send(data:sub(sent + 1)))
+      got[#got + 1] = assert(s:recv(nil, 5))
+    end
+    local n = #table.concat(got)
+    while n < #data do
+      local d = assert(s:recv(nil, 5))
+      got[#got + 1] = d
+      n = n + #d
+    end
+    assert.is_true(table.concat(got) == data)
+    assert.is_true(u1.received > 0 and u2.received > 0)
+    close(n1)
+    close(n2)
+    assert.are.equal(0, synack._uv_handles())
+  end)
+
+  it("carries 1 MiB byte-exact between two processes (examples/udp_pair.lua)", function()
+    local out = os.tmpname()
+    local cmd = "timeout 60 " .. sh_quote(bin) .. " " .. sh_quote(here .. "/examples/udp_pair.lua")
+      .. " listen 127.0.0.1:0 " .. sh_quote(out) .. " 2>&1"
+    local server = io.popen(cmd)
+    local first = server:read("*l")
+    local port = first and first:match("^listening on (127%.0%.0%.1:%d+)$")
+    assert(port, "server said: " .. tostring(first))
+    local ok, client_out = run_synack({here .. "/examples/udp_pair.lua", "connect", port, "1048576"}, 60)
+    local rest = server:read("*a")
+    server:close()
+    assert(ok, client_out)
+    assert.truthy(client_out:find("sent 1048576 bytes"), client_out)
+    assert.truthy(rest:find("received 1048576 bytes"), rest)
+    local f = assert(io.open(out, "rb"))
+    local got = f:read("*a")
+    f:close()
+    os.remove(out)
+    local want = {}
+    for i = 1, 1048576 do want[i] = string.char((i - 1) % 251) end
+    assert.is_true(got == table.concat(want))
+  end)
+end)
+
+describe("luv", function()
+  it("shares luv's loop: driven from the main chunk and from uv.run(), handles closed", function()
+    local ok, out = run_synack({here .. "/spec/realtime/luv_host.lua"}, 60)
+    assert(ok, out)
+    assert.truthy(out:find("ok transfer under uv.run"), out)
+    assert.truthy(out:find("ok handles closed"), out)
+  end)
+end)
