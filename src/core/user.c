@@ -176,7 +176,9 @@ long synack_conn_recv(synack_conn *c, uint8_t *buf, size_t cap, uint64_t now) {
     /* window update once the right edge can move by a useful amount (MUST-39) */
     if (!c->rcv_fin && (c->state == SYNACK_ESTABLISHED || c->state == SYNACK_FIN_WAIT_1 ||
                         c->state == SYNACK_FIN_WAIT_2)) {
-      synack_seq edge = seq_add(c->rcv_nxt, synack__rcv_wnd(c));
+      /* the edge we could offer now: the window field caps it at 65535 << scale */
+      uint32_t wnd = synack__rcv_wnd(c), most = (uint32_t)65535 << c->rcv_ws;
+      synack_seq edge = seq_add(c->rcv_nxt, wnd < most ? wnd : most);
       uint32_t step = c->rcv.cap / 2 < c->smss ? c->rcv.cap / 2 : c->smss;
       if (seq_gt(edge, c->rcv_adv) && (uint32_t)(edge - c->rcv_adv) >= step) {
         c->busy++;

@@ -300,18 +300,19 @@ synack_verdict lsynack_hook_segment(void *ud, synack_net *n, uint32_t host,
 
 /* State hooks ------------------------------------------------------------------ */
 
-/* Whether any level might have a state hook for c (C only, no Lua). */
-static int wants_state(lsynack_net *ln, synack_conn *c) {
+/* Whether any level has a state hook for c (C only, no Lua). */
+static int wants_state(lsynack_net *ln, uint32_t host, synack_conn *c) {
   lsynack_conn *p = synack_conn_get_data(c);
   synack_listener *l;
   if (ln->mask & LSYNACK_HOOK_STATE) return 1;
+  if (host < ln->nhostmask && (ln->hostmask[host] & LSYNACK_HOOK_STATE)) return 1;
   if (p && ((p->mask | p->inherit) & LSYNACK_HOOK_STATE)) return 1;
   l = synack_conn_listener(c);
   if (l) {
     lsynack_listener *pl = synack_listener_get_data(l);
     if (pl && (pl->mask & LSYNACK_HOOK_STATE)) return 1;
   }
-  return -1; /* the host's mask: ask Lua */
+  return 0;
 }
 
 static void run_state_list(lua_State *L, lsynack_net *ln, int idx, int connidx,
@@ -339,14 +340,8 @@ static void run_state_list(lua_State *L, lsynack_net *ln, int idx, int connidx,
 void lsynack_hook_state(lua_State *L, lsynack_net *ln, uint32_t host,
                         synack_conn *c, synack_state from, synack_state to,
                         const synack_segment *seg) {
-  int top, levels, i, want = wants_state(ln, c);
-  if (want < 0) { /* only the host can say */
-    lsynack_pushhost(L, ln, host);
-    want = lua_isuserdata(L, -1) &&
-           (((lsynack_host *)lua_touserdata(L, -1))->mask & LSYNACK_HOOK_STATE);
-    lua_pop(L, 1);
-  }
-  if (!want || !lua_checkstack(L, 32)) return;
+  int top, levels, i;
+  if (!wants_state(ln, host, c) || !lua_checkstack(L, 32)) return;
   top = lua_gettop(L);
   lsynack_pushconn(L, ln, c, 0);
   if (seg)

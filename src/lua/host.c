@@ -230,7 +230,8 @@ static int host_connect(lua_State *L) {
   lsynack_nothook(L, ln, "host:connect");
   if (!tcp) luaL_error(L, "synack: host:connect on a raw host (it has no TCP)");
   ln->L = L;
-  snprintf(note, sizeof note, "connect %s:%d", text, (int)port);
+  snprintf(note, sizeof note, dst.family == 6 ? "connect [%s]:%d" : "connect %s:%d", text,
+           (int)port);
   synack_net_record_app(ln->n, h->index, note);
   c = synack_host_connect(tcp, &dst, (uint16_t)port, &o, synack_net_now(ln->n), &err);
   if (!c) return lsynack_pusherror(L, err ? err : SYNACK_ENOMEM);

@@ -49,6 +49,8 @@ typedef struct lsynack_net {
   size_t bufcap;
   uint8_t *hookpay;  /* payload of the segment a hook rewrote last */
   size_t hookpaycap;
+  unsigned *hostmask; /* each host's own hook mask, by host index */
+  size_t nhostmask;
 } lsynack_net;
 
 typedef struct lsynack_host {

@@ -282,6 +282,9 @@ static void net_free(lua_State *L, lsynack_net *ln) {
   free(ln->hookpay);
   ln->hookpay = NULL;
   ln->hookpaycap = 0;
+  free(ln->hostmask);
+  ln->hostmask = NULL;
+  ln->nhostmask = 0;
   (void)L;
 }
 
@@ -503,16 +506,24 @@ static int net_app(lua_State *L) {
 
 void lsynack_net_sync_masks(lua_State *L, lsynack_net *ln) {
   size_t i, nh = synack_net_host_count(ln->n);
+  if (nh > ln->nhostmask) {
+    unsigned *hm = realloc(ln->hostmask, nh * sizeof *hm);
+    if (!hm) luaL_error(L, "synack: out of memory");
+    memset(hm + ln->nhostmask, 0, (nh - ln->nhostmask) * sizeof *hm);
+    ln->hostmask = hm;
+    ln->nhostmask = nh;
+  }
   for (i = 0; i < nh; i++) {
-    unsigned m = ln->mask;
+    unsigned m = 0;
     lsynack_net_field(L, ln, "hosts");
     if (lua_istable(L, -1)) {
       lua_rawgeti(L, -1, (lua_Integer)i + 1);
-      if (lua_isuserdata(L, -1)) m |= ((lsynack_host *)lua_touserdata(L, -1))->mask;
+      if (lua_isuserdata(L, -1)) m = ((lsynack_host *)lua_touserdata(L, -1))->mask;
       lua_pop(L, 1);
     }
     lua_pop(L, 1);
-    m &= SYNACK_HOOK_ALL;
+    ln->hostmask[i] = m;
+    m = (m | ln->mask) & SYNACK_HOOK_ALL;
     if (synack_net_host_raw(ln->n, (uint32_t)i))
       synack_net_set_raw_hooks(ln->n, (uint32_t)i, m);
     else
