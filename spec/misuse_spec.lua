@@ -382,8 +382,8 @@ describe("misuse", function()
     w.c:send("y")
     w.net:run()
     assert.is_true(#r > 0)
-    for i = n + 1, #errors do
-      assert.truthy(errors[i]:find("cannot be called from inside a hook"), errors[i])
+    for k = n + 1, #errors do
+      assert.truthy(errors[k]:find("cannot be called from inside a hook"), errors[k])
     end
   end)
 

@@ -228,3 +228,66 @@ describe("luv", function()
     assert.truthy(out:find("ok handles closed"), out)
   end)
 end)
+
+-- Against the Linux kernel: only inside a private network namespace this
+-- spec makes (unshare --net), on 198.18.0.0/24 and 2001:db8::/64, bounded in
+-- time. Skipped, with the reason printed, where namespaces or TUN are denied.
+describe("tun link", function()
+  local why_not
+  local function can_run()
+    if why_not ~= nil then return why_not == false end
+    if not os.execute("unshare --net true 2>/dev/null") then
+      why_not = "this machine does not let us make a network namespace (unshare --net)"
+    elseif not os.execute("unshare --net sh -c 'ip tuntap add dev synacktest mode tun' 2>/dev/null") then
+      why_not = "no TUN devices here (/dev/net/tun)"
+    else
+      why_not = false
+    end
+    if why_not then print("\ntun link specs skipped: " .. why_not) end
+    return why_not == false
+  end
+
+  --- Run bin/synack with args inside a fresh network namespace.
+  local function in_netns(prefix, args)
+    local cmd = "ip link set lo up; sysctl -qw net.ipv6.conf.default.accept_dad=0; " .. prefix .. " exec "
+      .. sh_quote(bin)
+    for _, a in ipairs(args) do cmd = cmd .. " " .. sh_quote(a) end
+    local p = io.popen("timeout 90 unshare --net sh -c " .. sh_quote(cmd) .. " 2>&1")
+    local out = p:read("*a")
+    return p:close(), out
+  end
+
+  it("serves curl (v4, v6) and downloads 1 MiB from python3 -m http.server, byte-exact", function()
+    if not can_run() then return end
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. sh_quote(dir)))
+    local ok, out = in_netns("", {here .. "/spec/realtime/tun_http.lua", dir})
+    os.execute("rm -rf " .. sh_quote(dir))
+    assert(ok, out)
+    assert.truthy(out:find("ok curl fetched the page from synack over IPv4", 1, true), out)
+    assert.truthy(out:find("ok curl fetched the page from synack over IPv6", 1, true), out)
+    assert.truthy(out:find("ok downloaded 1 MiB", 1, true), out)
+    assert.truthy(out:find("ok handles closed", 1, true), out)
+  end)
+
+  it("answers nil, err, code when the device cannot be opened", function()
+    if not can_run() then return end
+    local script = here .. "/spec/realtime/tun_errors.lua"
+    -- no privilege: a user namespace maps us to nobody
+    local p = io.popen("timeout 30 unshare --user " .. sh_quote(bin) .. " " .. sh_quote(script) .. " 2>&1")
+    local out = p:read("*a")
+    p:close()
+    assert.truthy(out:find("code EPERM EPERM: ", 1, true), out)
+    -- no /dev/net/tun: hidden in a private mount namespace
+    p = io.popen("timeout 30 unshare --mount --net sh -c " .. sh_quote("mount -t tmpfs tmpfs /dev/net && exec "
+      .. sh_quote(bin) .. " " .. sh_quote(script)) .. " 2>&1")
+    out = p:read("*a")
+    p:close()
+    assert.truthy(out:find("code ENODEV ENODEV: ", 1, true), out)
+    local ok
+    ok, out = in_netns("", {script, "a-name-longer-than-ifnamsiz"})
+    assert(ok, out)
+    assert.truthy(out:find("code EINVAL", 1, true), out)
+  end)
+end)

@@ -184,11 +184,13 @@ function M.install(methods)
       "bad argument #1 to 'advance' (seconds >= 0 expected)")
     local limit = self.now + seconds
     repeat
+      repeat
+        run_tasks(self)
+        local status = self:_run(limit, has_tasks(self))
+      until status ~= "woken"
       run_tasks(self)
-      local status = self:_run(limit, has_tasks(self))
-    until status ~= "woken"
-    run_tasks(self)
-    self:_setnow(limit)
+      self:_setnow(limit) -- real time: waits (a while at most), virtual: jumps
+    until self.now >= limit
     return true
   end
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "tcp.h"
+#include "tcb.h"
 
 #define WQ 16384
 #define DELAY 5000 /* one-way delay, us */
@@ -143,6 +143,10 @@ static void run(unsigned drop_every, uint32_t isn_a, uint32_t isn_b, int opts_on
   }
   memset(&o, 0, sizeof o);
   o.set = SYNACK_OPT_SET_ISN;
+  if (opts_on == 2) { /* CUBIC */
+    o.set |= SYNACK_OPT_SET_CC;
+    o.cc = 1;
+  }
   if (!opts_on) {
     o.set |= SYNACK_OPT_SET_WSCALE | SYNACK_OPT_SET_SACK | SYNACK_OPT_SET_TIMESTAMPS;
     o.wscale = -1;
@@ -192,6 +196,11 @@ static void run(unsigned drop_every, uint32_t isn_a, uint32_t isn_b, int opts_on
     if (W.conn[i]) {
       struct synack_conn_info info;
       synack_conn_info(W.conn[i], &info);
+#ifndef TRANSFER_BASE
+      if (getenv("TRANSFER_DEBUG"))
+        printf("    side %d: retransmits %u rtos %u recoveries %u paws %u\n", i, info.retransmits,
+               W.conn[i]->rtos, W.conn[i]->recoveries, W.conn[i]->paws_drops);
+#endif
       CHECK_EQ(info.state, SYNACK_CLOSED);
       CHECK_EQ(info.error, 0);
       if (drop_every)
@@ -202,7 +211,7 @@ static void run(unsigned drop_every, uint32_t isn_a, uint32_t isn_b, int opts_on
   }
   CHECK(W.saw_time_wait[0] || W.saw_time_wait[1]);
   printf("  drop 1/%u%s: %u packets, %u dropped, data in %.3f s, all done %.3f s virtual\n",
-         drop_every, opts_on ? "" : " (no SACK/TS/WS)", W.count, W.dropped,
+         drop_every, opts_on == 2 ? " (cubic)" : opts_on ? "" : " (no SACK/TS/WS)", W.count, W.dropped,
          (double)(W.done_at - W.start) / 1e6, (double)W.now / 1e6);
   synack_listener_close(l, W.now);
   for (i = 0; i < 2; i++)
@@ -217,8 +226,23 @@ static void test_loss_3(void) { run(3, 0xfffffffeu, 0xfffff000u, 1); }
 static void test_loss_13_plain(void) { run(13, 0xffffff00u, 0xfffff000u, 0); }
 static void test_loss_7(void) { run(7, 0xffff0000u, 0xfffffff9u, 1); }
 static void test_loss_3_plain(void) { run(3, 0xfffffffeu, 0xfffff000u, 0); }
+static void test_loss_7_cubic(void) { run(7, 0xffff0000u, 0xfffffff9u, 2); }
+
+/* TRANSFER_SWEEP=1: the data time at many loss rates, with and without options. */
+static void sweep(void) {
+  unsigned n;
+  for (n = 3; n <= 20; n++) {
+    run(n, 0xffffff00u, 0xfffff000u, 1);
+    run(n, 0xffffff00u, 0xfffff000u, 0);
+    run(n, 0xffffff00u, 0xfffff000u, 2);
+  }
+}
 
 int main(void) {
+  if (getenv("TRANSFER_SWEEP")) {
+    sweep();
+    return CHECK_DONE();
+  }
   RUN(test_clean);
   RUN(test_clean_plain);
   RUN(test_loss_13);
@@ -227,5 +251,6 @@ int main(void) {
   RUN(test_loss_13_plain);
   RUN(test_loss_7);
   RUN(test_loss_3_plain);
+  RUN(test_loss_7_cubic);
   return CHECK_DONE();
 }

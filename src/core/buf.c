@@ -96,6 +96,23 @@ static void put(synack__rcvbuf *b, uint32_t off, const uint8_t *p, uint32_t n) {
   memcpy(b->data, p + first, n - first);
 }
 
+/* Remove islands [from, to) from the list. */
+static void drop_islands(synack__rcvbuf *b, int from, int to) {
+  int n = b->nooo;
+  memmove(&b->ooo[from], &b->ooo[to], (size_t)(n - to) * sizeof b->ooo[0]);
+  memmove(&b->ooo_age[from], &b->ooo_age[to], (size_t)(n - to));
+  b->nooo = (uint8_t)(n - (to - from));
+}
+
+/* Island i was just touched: it becomes the youngest, the others age by one. */
+static void touch(synack__rcvbuf *b, int i) {
+  int k;
+  for (k = 0; k < b->nooo; k++)
+    if (b->ooo_age[k] < 255)
+      b->ooo_age[k]++;
+  b->ooo_age[i] = 0;
+}
+
 /* Add [s, e) to the islands, merging neighbours. 0, or -1 when there is no room. */
 static int add_island(synack__rcvbuf *b, synack_seq s, synack_seq e) {
   int i, j, n = b->nooo;
@@ -107,20 +124,19 @@ static int add_island(synack__rcvbuf *b, synack_seq s, synack_seq e) {
     b->ooo[i][1] = seq_max(b->ooo[i][1], e);
     for (j = i + 1; j < n && seq_leq(b->ooo[j][0], b->ooo[i][1]); j++)
       b->ooo[i][1] = seq_max(b->ooo[i][1], b->ooo[j][1]);
-    if (j > i + 1) {
-      memmove(&b->ooo[i + 1], &b->ooo[j], (size_t)(n - j) * sizeof b->ooo[0]);
-      b->nooo = (uint8_t)(n - (j - i - 1));
-    }
-    b->last_ooo = (uint8_t)i;
+    if (j > i + 1)
+      drop_islands(b, i + 1, j);
+    touch(b, i);
     return 0;
   }
   if (n == SYNACK__OOO_MAX)
     return -1;
   memmove(&b->ooo[i + 1], &b->ooo[i], (size_t)(n - i) * sizeof b->ooo[0]);
+  memmove(&b->ooo_age[i + 1], &b->ooo_age[i], (size_t)(n - i));
   b->ooo[i][0] = s;
   b->ooo[i][1] = e;
   b->nooo = (uint8_t)(n + 1);
-  b->last_ooo = (uint8_t)i;
+  touch(b, i);
   return 0;
 }
 
@@ -150,12 +166,8 @@ long synack__rcvbuf_insert(synack__rcvbuf *b, synack_seq *rcv_nxt,
   }
   end = seq_add(seq, n);
   if (skip > 0) { /* out of order: keep it only if an island is free */
-    synack__rcvbuf tmp = *b;
-    if (add_island(&tmp, seq, end) != 0)
+    if (add_island(b, seq, end) != 0)
       return 0;
-    memcpy(b->ooo, tmp.ooo, sizeof b->ooo);
-    b->nooo = tmp.nooo;
-    b->last_ooo = tmp.last_ooo;
     put(b, skip, p, n);
     return 0;
   }
@@ -171,9 +183,7 @@ long synack__rcvbuf_insert(synack__rcvbuf *b, synack_seq *rcv_nxt,
       adv += more;
       *rcv_nxt = b->ooo[0][1];
     }
-    memmove(&b->ooo[0], &b->ooo[1], (size_t)(b->nooo - 1) * sizeof b->ooo[0]);
-    b->nooo--;
-    b->last_ooo = 0;
+    drop_islands(b, 0, 1);
   }
   return (long)adv;
 }
@@ -197,19 +207,22 @@ void synack__rcvbuf_flush(synack__rcvbuf *b) {
   b->nooo = 0;
 }
 
+/*
+ * RFC 2018 4: the first block holds the segment that triggered the ACK (the
+ * island touched last), the others follow from the most recently changed to
+ * the least, so each island is reported in several ACKs in a row.
+ */
 int synack__rcvbuf_sack(const synack__rcvbuf *b, synack_seq out[][2], int max) {
-  int n = 0, i;
-  if (b->nooo == 0 || max <= 0)
-    return 0;
-  out[n][0] = b->ooo[b->last_ooo][0];
-  out[n][1] = b->ooo[b->last_ooo][1];
-  n++;
-  for (i = b->nooo - 1; i >= 0 && n < max; i--) {
-    if (i == b->last_ooo)
-      continue;
-    out[n][0] = b->ooo[i][0];
-    out[n][1] = b->ooo[i][1];
-    n++;
+  uint8_t used[SYNACK__OOO_MAX] = {0};
+  int n, i;
+  for (n = 0; n < max && n < b->nooo; n++) {
+    int best = -1;
+    for (i = 0; i < b->nooo; i++)
+      if (!used[i] && (best < 0 || b->ooo_age[i] < b->ooo_age[best]))
+        best = i;
+    used[best] = 1;
+    out[n][0] = b->ooo[best][0];
+    out[n][1] = b->ooo[best][1];
   }
   return n;
 }

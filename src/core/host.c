@@ -25,6 +25,8 @@ synack_host *synack_host_new(const synack_host_config *cfg,
   }
   if (h->cfg.mtu < 68 + 60)
     h->cfg.mtu = 1500;
+  if (h->cfg.delack_us > 500000)
+    h->cfg.delack_us = 500000; /* MUST-40: an ACK is never delayed 0.5 s or more */
   h->cb = *cb;
   h->ud = ud;
   h->nbuckets = 64;
@@ -195,7 +197,9 @@ void synack__conn_opts_resolve(const synack_host *h, const synack_conn_opts *in,
   if (!(set & SYNACK_OPT_SET_DELAYED_ACK))
     d.delayed_ack = 1;
   if (!(set & SYNACK_OPT_SET_KEEPALIVE))
-    d.keepalive_us = 0;
+    d.keepalive_us = 0; /* MUST-25: off unless asked for */
+  else if (d.keepalive_us == SYNACK_KEEPALIVE_DEFAULT)
+    d.keepalive_us = 7200ull * 1000000; /* MUST-28: at least two hours */
   if (!(set & SYNACK_OPT_SET_USER_TIMEOUT))
     d.user_timeout_us = 0;
   if (!(set & SYNACK_OPT_SET_CC))

@@ -29,8 +29,10 @@ void synack__syn_options(synack_conn *c, const synack_segment *seg) {
   c->rcv_ws = c->ws_ok ? (uint8_t)c->opts.wscale : 0;
   c->sack_ok = o.sack_permitted && c->opts.sack;
   c->ts_ok = o.has_timestamp && c->opts.timestamps;
-  if (c->ts_ok)
+  if (c->ts_ok) {
     c->ts_recent = o.ts_val;
+    c->ts_recent_at = c->host->now;
+  }
   /* MUST-16: the effective send MSS is what the peer takes, bounded by what
      our link carries, less the options every segment will carry */
   mms_s = c->host->cfg.mtu - (v6 ? 40 : 20) - 20;
@@ -40,16 +42,59 @@ void synack__syn_options(synack_conn *c, const synack_segment *seg) {
   c->smss = mss > 0 ? mss : 1;
 }
 
-/* Options on any later segment: only the timestamp is acted on (MUST-5, MUST-6). */
-static void take_options(synack_conn *c, const synack_segment *seg) {
-  synack_tcpopts o;
-  if (!c->ts_ok || seg->optlen == 0)
+/* The options of a later segment, when they matter (MUST-5, MUST-6): 1 when *o is filled. */
+static int read_options(const synack_conn *c, const synack_segment *seg,
+                        synack_tcpopts *o) {
+  if ((!c->ts_ok && !c->sack_ok) || seg->optlen == 0)
+    return 0;
+  if (synack_opts_parse(seg->opts, seg->optlen, o) != 0)
+    return 0;
+  return 1;
+}
+
+/* RFC 7323 4.3: remember the newest TSval of a segment that covers the last ACK we sent. */
+static void take_timestamp(synack_conn *c, const synack_segment *seg,
+                           const synack_tcpopts *o, uint64_t now) {
+  if (!c->ts_ok || !o->has_timestamp)
     return;
-  if (synack_opts_parse(seg->opts, seg->optlen, &o) != 0 || !o.has_timestamp)
-    return;
-  /* RFC 7323 4.3: remember the newest TSval of a segment covering RCV.NXT */
-  if (seq_leq(seg->seq, c->rcv_nxt) && (int32_t)(o.ts_val - c->ts_recent) >= 0)
-    c->ts_recent = o.ts_val;
+  if (seq_leq(seg->seq, c->last_ack_sent) &&
+      (int32_t)(o->ts_val - c->ts_recent) >= 0) {
+    c->ts_recent = o->ts_val;
+    c->ts_recent_at = now;
+  }
+}
+
+/*
+ * RFC 7323 5.3 (PAWS), before the acceptability test: on a synchronized
+ * connection a segment whose TSval is older than TS.Recent is a duplicate
+ * from the past. It is dropped and answered with an ACK, unless it is a RST
+ * or TS.Recent has gone stale (idle over 24 days, 5.5).
+ */
+static int paws_reject(synack_conn *c, const synack_segment *seg,
+                       const synack_tcpopts *o, uint64_t now) {
+  if (!c->ts_ok || !o->has_timestamp || (seg->flags & SYNACK_RST))
+    return 0;
+  if ((int32_t)(o->ts_val - c->ts_recent) >= 0)
+    return 0;
+  if (now - c->ts_recent_at > 24ull * 86400 * 1000000) {
+    c->ts_recent = o->ts_val; /* stale: take the new clock */
+    c->ts_recent_at = now;
+    return 0;
+  }
+  c->paws_drops++;
+  return 1;
+}
+
+/* RFC 7323 4.1 (RTTM): an ACK of new data echoes when the data was sent. */
+static int ts_rtt_sample(synack_conn *c, const synack_tcpopts *o, uint64_t now) {
+  int32_t ms;
+  if (!c->ts_ok || !o || !o->has_timestamp || o->ts_ecr == 0)
+    return 0;
+  ms = (int32_t)(synack__ts_now(now) - o->ts_ecr);
+  if (ms < 0 || ms > 3600 * 1000)
+    return 0; /* not a time we sent */
+  synack__rtt_sample(&c->rtt, (uint64_t)ms * 1000);
+  return 1;
 }
 
 static void challenge_ack(synack_conn *c, uint64_t now) {
@@ -233,8 +278,35 @@ static void rst_step(synack_conn *c, const synack_segment *seg, uint64_t now) {
   }
 }
 
+/*
+ * Fast retransmit (RFC 5681 3.2 step 2, RFC 6582 3.2): ssthresh from the
+ * algorithm, the first hole resent. Without SACK, NewReno inflates cwnd by
+ * the three segments that left; with SACK (RFC 6675 5, step 4), cwnd is
+ * ssthresh and output() sends while the pipe leaves room.
+ */
+static void enter_recovery(synack_conn *c, uint64_t now) {
+  c->cc->on_loss(c);
+  c->recover = c->snd_max;
+  c->in_recovery = 1;
+  c->recoveries++;
+  if (c->sack_ok) {
+    c->cwnd = c->ssthresh;
+    c->sb.high_rxt = c->snd_una;
+    synack__retransmit(c, now);
+  } else {
+    synack__retransmit(c, now);
+    c->cwnd = c->ssthresh + 3 * c->smss;
+  }
+}
+
+/* Recovery may start only once everything sent before the last one is acked. */
+static int may_recover(const synack_conn *c) {
+  return !c->in_recovery && seq_gt(c->snd_una, c->recover);
+}
+
 /* New data acknowledged: SND.UNA moves, the ring drops what was acked. */
-static void ack_advance(synack_conn *c, synack_seq ack, uint64_t now) {
+static void ack_advance(synack_conn *c, synack_seq ack, const synack_tcpopts *o,
+                        uint64_t now) {
   uint32_t acked = (uint32_t)(ack - c->snd_una), data = 0;
   if (seq_gt(ack, c->snd_buf_seq)) {
     data = (uint32_t)(ack - c->snd_buf_seq);
@@ -247,7 +319,11 @@ static void ack_advance(synack_conn *c, synack_seq ack, uint64_t now) {
   c->snd_una = ack;
   if (seq_lt(c->snd_nxt, ack))
     c->snd_nxt = ack;
-  if (c->rtt_timing && seq_gt(ack, c->rtt_seq)) { /* RFC 6298 via Karn's rule */
+  if (c->sb.n || c->sack_ok)
+    synack__sack_acked(c);
+  if (ts_rtt_sample(c, o, now)) {
+    c->rtt_timing = 0; /* timestamps time every ACK (RFC 7323 4.1) */
+  } else if (c->rtt_timing && seq_gt(ack, c->rtt_seq)) { /* RFC 6298 via Karn's rule */
     synack__rtt_sample(&c->rtt, now - c->rtt_start);
     c->rtt_timing = 0;
   }
@@ -260,13 +336,16 @@ static void ack_advance(synack_conn *c, synack_seq ack, uint64_t now) {
       c->cwnd = c->ssthresh < fl ? c->ssthresh : fl;
       c->in_recovery = 0;
       c->dupacks = 0;
-    } else { /* partial: resend the next hole, deflate by what was acked */
+    } else if (!c->sack_ok) { /* partial: resend the next hole, deflate by what was acked */
       synack__retransmit(c, now);
       c->cwnd = (c->cwnd > acked ? c->cwnd - acked : 0) + c->smss;
-    }
+    } /* with SACK, output() resends the holes the pipe leaves room for */
   } else {
     c->dupacks = 0;
-    c->cc->on_ack(c, acked);
+    c->cc->on_ack(c, acked, now);
+    /* RFC 6675 5 (b): holes SACKed around count as lost without three dupacks */
+    if (c->sack_ok && c->sb.n && may_recover(c) && synack__sack_is_lost(c, c->snd_una))
+      enter_recovery(c, now);
   }
   /* RFC 6298 5.2 and 5.3 */
   synack__timer_stop(c, SYNACK__T_REXMT);
@@ -276,24 +355,25 @@ static void ack_advance(synack_conn *c, synack_seq ack, uint64_t now) {
     c->pend |= SYNACK_NOTICE_WRITABLE;
 }
 
-/* RFC 5681 3.2 with RFC 6582: the third duplicate ACK starts fast recovery. */
+/* RFC 5681 3.2 with RFC 6582 and RFC 6675: the third duplicate ACK (or SACKed
+   bytes enough to call the first hole lost) starts fast recovery. */
 static void dup_ack(synack_conn *c, uint64_t now) {
   c->dupacks++;
   if (c->in_recovery) {
-    c->cwnd += c->smss; /* each further duplicate: a segment has left */
-  } else if (c->dupacks == 3 && seq_gt(c->snd_una, c->recover)) {
-    c->cc->on_loss(c);
-    c->recover = c->snd_max;
-    c->in_recovery = 1;
-    synack__retransmit(c, now);
-    c->cwnd = c->ssthresh + 3 * c->smss;
+    if (!c->sack_ok)
+      c->cwnd += c->smss; /* each further duplicate: a segment has left */
+  } else if (may_recover(c) &&
+             (c->dupacks >= 3 || (c->sack_ok && synack__sack_is_lost(c, c->snd_una)))) {
+    enter_recovery(c, now);
   }
 }
 
 /* Fifth: the ACK field. Returns 0 when processing stops here. */
-static int ack_step(synack_conn *c, const synack_segment *seg, uint64_t now) {
+static int ack_step(synack_conn *c, const synack_segment *seg,
+                    const synack_tcpopts *o, uint64_t now) {
   synack_seq ack = seg->ack;
   uint32_t wnd;
+  int sacked = 0;
   if (!(seg->flags & SYNACK_ACK))
     return 0;
   if (c->state == SYNACK_SYN_RECEIVED) {
@@ -320,11 +400,14 @@ static int ack_step(synack_conn *c, const synack_segment *seg, uint64_t now) {
     return 0;
   }
   wnd = (uint32_t)seg->win << c->snd_ws;
+  if (c->sack_ok && o && o->nsack) /* RFC 2018: the scoreboard first */
+    sacked = synack__sack_take(c, o->sack, o->nsack);
   if (seq_gt(ack, c->snd_una)) {
-    ack_advance(c, ack, now);
-  } else if (ack == c->snd_una && seg->paylen == 0 &&
-             !(seg->flags & (SYNACK_SYN | SYNACK_FIN)) && wnd == c->snd_wnd &&
-             c->snd_max != c->snd_una && c->snd_wnd != 0) {
+    ack_advance(c, ack, o, now);
+  } else if (ack == c->snd_una && c->snd_max != c->snd_una &&
+             ((seg->paylen == 0 && !(seg->flags & (SYNACK_SYN | SYNACK_FIN)) &&
+               wnd == c->snd_wnd && c->snd_wnd != 0) ||
+              sacked)) { /* RFC 6675 2: an ACK that SACKs new data is a duplicate too */
     dup_ack(c, now);
   }
   /* the send window, if this segment is newer than the last that set it */
@@ -393,6 +476,8 @@ static void urg_step(synack_conn *c, const synack_segment *seg) {
 
 /* RFC 9293 3.10.7.4: SYN-RECEIVED and every synchronized state. */
 static void other_states(synack_conn *c, const synack_segment *seg, uint64_t now) {
+  synack_tcpopts o;
+  int have_opts;
   int syn = !!(seg->flags & SYNACK_SYN);
   synack_seq dseq = seq_add(seg->seq, (uint32_t)syn);
   /* the peer's SYN again (our SYN,ACK was lost): send the SYN,ACK again */
@@ -400,6 +485,11 @@ static void other_states(synack_conn *c, const synack_segment *seg, uint64_t now
       (seg->flags & (SYNACK_SYN | SYNACK_ACK | SYNACK_RST)) == SYNACK_SYN &&
       seg->seq == c->irs) {
     synack__send_syn(c, now);
+    return;
+  }
+  have_opts = read_options(c, seg, &o);
+  if (have_opts && c->state != SYNACK_SYN_RECEIVED && paws_reject(c, seg, &o, now)) {
+    synack__send_ack(c, now);
     return;
   }
   /* first: the sequence number */
@@ -428,9 +518,10 @@ static void other_states(synack_conn *c, const synack_segment *seg, uint64_t now
     challenge_ack(c, now); /* RFC 5961 4.2 */
     return;
   }
-  take_options(c, seg);
+  if (have_opts)
+    take_timestamp(c, seg, &o, now);
   /* fifth: the ACK field */
-  if (!ack_step(c, seg, now))
+  if (!ack_step(c, seg, have_opts ? &o : NULL, now))
     return;
   /* sixth: the URG bit */
   urg_step(c, seg);

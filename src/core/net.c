@@ -245,7 +245,7 @@ static void transmit(synack_net *n, nhost *from, const synack_addr *dst,
   e.id = id;
   record(n, &e, n->scratch, len);
   if (n->tap_on && n->cb.tap) n->cb.tap(n->ud, n, n->scratch, len, n->now);
-  if (to == SYNACK_NOHOST) {
+  if (to == SYNACK_NOHOST && !(from->link->flags & SYNACK_LINK_EXTERNAL)) {
     record_drop(n, from->index, to, id, SYNACK_WHY_NO_HOST, n->scratch, len);
     return;
   }

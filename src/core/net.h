@@ -42,9 +42,10 @@ typedef struct synack_link_ops {
   /*
    * Host `from` puts `len` bytes (one IP packet) on the link at `now`; `to`
    * is the host owning the destination address on this link, or
-   * SYNACK_NOHOST. `id` is the packet's serial number for the trace. The link
-   * calls synack_net_deliver() (possibly several times, or never: then it
-   * records why with synack_net_drop()).
+   * SYNACK_NOHOST (only for a SYNACK_LINK_EXTERNAL link: the net drops such
+   * packets as "no host" on other links). `id` is the packet's serial
+   * number for the trace. The link calls synack_net_deliver() (possibly
+   * several times, or never: then it records why with synack_net_drop()).
    */
   void (*send)(synack_link *l, uint32_t from, uint32_t to, uint32_t id,
                const uint8_t *pkt, size_t len, uint64_t now);
@@ -55,7 +56,15 @@ struct synack_link {
   const synack_link_ops *ops;
   synack_net *net;
   uint32_t index; /* in the network's list of links */
+  unsigned flags; /* SYNACK_LINK_* */
 };
+
+/*
+ * The link reaches beyond this network (udp, tun): a packet for an address
+ * no host of the link owns is handed to it with to = SYNACK_NOHOST instead
+ * of being dropped ("no host").
+ */
+#define SYNACK_LINK_EXTERNAL 1u
 
 /* Kinds of trace records. */
 typedef enum synack_ev_kind {

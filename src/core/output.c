@@ -51,8 +51,6 @@ static uint16_t adv_window(synack_conn *c, int syn) {
   return (uint16_t)w;
 }
 
-static uint32_t ts_now(uint64_t now) { return (uint32_t)(now / 1000); }
-
 static void put_options(synack_conn *c, synack_segment *seg, int syn, uint64_t now) {
   synack_tcpopts v;
   int n;
@@ -68,13 +66,13 @@ static void put_options(synack_conn *c, synack_segment *seg, int syn, uint64_t n
     v.sack_permitted = offer ? c->opts.sack : c->sack_ok;
     if (offer ? c->opts.timestamps : c->ts_ok) {
       v.has_timestamp = 1;
-      v.ts_val = ts_now(now);
+      v.ts_val = synack__ts_now(now);
       v.ts_ecr = offer ? 0 : c->ts_recent;
     }
   } else {
     if (c->ts_ok) {
       v.has_timestamp = 1;
-      v.ts_val = ts_now(now);
+      v.ts_val = synack__ts_now(now);
       v.ts_ecr = c->ts_recent;
     }
     if (c->sack_ok && c->rcv.nooo && (seg->flags & SYNACK_ACK))
@@ -109,10 +107,12 @@ static void send_seg(synack_conn *c, synack_seq seq, uint32_t len, uint8_t flags
     seg.payload = synack__sndbuf_peek(&c->snd, (uint32_t)(seq - c->snd_buf_seq),
                                       len, h->scratch);
     seg.paylen = len;
+    c->last_data_out = now;
   }
   if (flags & SYNACK_ACK) { /* this ACK covers everything received so far */
     c->ack_now = 0;
     c->unacked_segs = 0;
+    c->last_ack_sent = c->rcv_nxt;
     if (c->t[SYNACK__T_DELACK] != SYNACK_NEVER)
       synack__timer_stop(c, SYNACK__T_DELACK);
   }
@@ -154,36 +154,72 @@ static synack_seq data_end(const synack_conn *c) {
   return seq_add(c->snd_buf_seq, c->snd.len);
 }
 
-/* The oldest unacknowledged segment again (RFC 6298 5.4; fast retransmit). */
-void synack__retransmit(synack_conn *c, uint64_t now) {
-  synack_seq end = data_end(c), s = c->snd_una;
-  uint32_t len = 0;
+/*
+ * Send again up to `max` bytes from `s` (below SND.MAX), stopping short of a
+ * SACKed range, with the FIN when they reach it. Returns the sequence space
+ * sent (0: nothing). The RTT sample in progress is dropped (Karn's rule).
+ */
+static uint32_t resend(synack_conn *c, synack_seq s, uint32_t max, uint64_t now) {
+  synack_seq end = data_end(c);
+  uint32_t len = 0, used;
   uint8_t flags = SYNACK_ACK;
-  if (c->state == SYNACK_SYN_SENT || c->state == SYNACK_SYN_RECEIVED) {
-    synack__send_syn(c, now);
-    return;
-  }
   if (seq_lt(s, end)) {
-    len = (uint32_t)(end - s);
-    if (len > c->smss)
-      len = c->smss;
+    synack_seq stop = synack__sack_next_sacked(c, s, end);
+    len = (uint32_t)(stop - s);
+    if (len > max)
+      len = max;
   }
   if (c->fin_sent && seq_add(s, len) == end && seq_leq(s, c->snd_fin_seq))
     flags |= SYNACK_FIN;
   if (!len && !(flags & SYNACK_FIN))
-    return;
+    return 0;
   if (len && seq_add(s, len) == end)
     flags |= SYNACK_PSH;
   send_seg(c, s, len, flags, now);
   c->retransmits++;
   c->rtt_timing = 0; /* Karn: no sample from what was sent twice */
-  s = seq_add(s, len + !!(flags & SYNACK_FIN));
+  used = len + !!(flags & SYNACK_FIN);
+  s = seq_add(s, used);
   if (seq_lt(c->snd_nxt, s))
     c->snd_nxt = s;
   if (seq_lt(c->snd_max, s)) { /* it may take in bytes never sent before */
     c->bytes_sent += (uint32_t)(s - c->snd_max) - !!(flags & SYNACK_FIN);
     c->snd_max = s;
   }
+  return used;
+}
+
+/* The oldest unacknowledged segment again (RFC 6298 5.4; fast retransmit). */
+void synack__retransmit(synack_conn *c, uint64_t now) {
+  if (c->state == SYNACK_SYN_SENT || c->state == SYNACK_SYN_RECEIVED) {
+    synack__send_syn(c, now);
+    return;
+  }
+  if (resend(c, c->snd_una, c->smss, now) && c->sack_ok &&
+      seq_lt(c->sb.high_rxt, seq_add(c->snd_una, c->smss)))
+    c->sb.high_rxt = seq_min(seq_add(c->snd_una, c->smss), c->snd_max);
+}
+
+/* SACK recovery (RFC 6675 5, step C): is there room for one more segment? */
+static int pipe_room(const synack_conn *c) {
+  return c->cwnd >= synack__sack_pipe(c) + c->smss;
+}
+
+/* Resend holes by NextSeg rule 1 (lost_only) or rule 3 while the pipe allows. */
+static int resend_holes(synack_conn *c, int lost_only, int once, uint64_t now) {
+  synack_seq s;
+  uint32_t len, used;
+  int sent = 0;
+  while (pipe_room(c) && synack__sack_next_hole(c, lost_only, &s, &len)) {
+    used = resend(c, s, len, now);
+    if (!used)
+      break;
+    c->sb.high_rxt = seq_add(s, used);
+    sent = 1;
+    if (once)
+      break;
+  }
+  return sent;
 }
 
 /* A zero-window probe: one byte beyond the closed window (RFC 9293 3.8.6.1). */
@@ -211,6 +247,34 @@ static int can_send_data(synack_state s) {
          s == SYNACK_FIN_WAIT_1 || s == SYNACK_CLOSING || s == SYNACK_LAST_ACK;
 }
 
+/*
+ * How many more bytes may go out at SND.NXT: the send window less what is
+ * outstanding, and the congestion window less what is in flight. In SACK
+ * recovery "in flight" is RFC 6675's pipe; otherwise SACKed bytes below
+ * SND.NXT (skipped after a timeout) do not count.
+ */
+static uint32_t send_room(const synack_conn *c) {
+  uint32_t out = (uint32_t)(c->snd_nxt - c->snd_una), cw = c->cwnd, flight;
+  uint32_t wroom = c->snd_wnd > out ? c->snd_wnd - out : 0, croom;
+  if (c->in_recovery && c->sack_ok) {
+    flight = synack__sack_pipe(c);
+    if (seq_lt(c->snd_nxt, c->snd_max)) /* not expected: stay conservative */
+      flight = out;
+  } else if (c->sb.n) {
+    /* SACKed bytes have left the network; this also gives RFC 3042's
+       limited transmit, a new segment for each segment SACKed */
+    flight = out - synack__sack_below(c, c->snd_nxt);
+  } else {
+    flight = out;
+    /* RFC 3042 limited transmit: one new segment for each of the first two
+       duplicate ACKs, so a small window can still reach three of them */
+    if (!c->in_recovery && c->dupacks > 0 && c->dupacks < 3)
+      cw += c->dupacks * c->smss;
+  }
+  croom = cw > flight ? cw - flight : 0;
+  return wroom < croom ? wroom : croom;
+}
+
 void synack__output(synack_conn *c, uint64_t now) {
   int sent = 0;
   if (!can_send_data(c->state)) {
@@ -218,20 +282,21 @@ void synack__output(synack_conn *c, uint64_t now) {
       synack__send_ack(c, now);
     return;
   }
+  synack__cc_after_idle(c, now);
+  if (c->in_recovery && c->sack_ok) /* RFC 6675 NextSeg rule 1 first */
+    sent = resend_holes(c, 1, 0, now);
   for (;;) {
     synack_seq end = data_end(c);
-    uint32_t unsent = seq_lt(c->snd_nxt, end) ? (uint32_t)(end - c->snd_nxt) : 0;
-    uint32_t cw = c->cwnd, wnd;
-    uint32_t flight = (uint32_t)(c->snd_nxt - c->snd_una);
-    uint32_t avail, len;
+    uint32_t unsent, avail, len, flight;
     int fin;
     uint8_t flags = SYNACK_ACK;
-    /* RFC 3042 limited transmit: one new segment for each of the first two
-       duplicate ACKs, so a small window can still reach three of them */
-    if (!c->in_recovery && c->dupacks > 0 && c->dupacks < 3)
-      cw += c->dupacks * c->smss;
-    wnd = c->snd_wnd < cw ? c->snd_wnd : cw;
-    avail = wnd > flight ? wnd - flight : 0;
+    if (c->sb.n && seq_lt(c->snd_nxt, c->snd_max)) /* after a timeout: skip what was SACKed */
+      c->snd_nxt = synack__sack_skip(c, c->snd_nxt);
+    unsent = seq_lt(c->snd_nxt, end) ? (uint32_t)(end - c->snd_nxt) : 0;
+    if (c->sb.n && seq_lt(c->snd_nxt, c->snd_max))
+      unsent = (uint32_t)(synack__sack_next_sacked(c, c->snd_nxt, end) - c->snd_nxt);
+    flight = (uint32_t)(c->snd_nxt - c->snd_una);
+    avail = send_room(c);
     len = unsent < c->smss ? unsent : c->smss;
     if (len > avail)
       len = avail;
@@ -239,11 +304,15 @@ void synack__output(synack_conn *c, uint64_t now) {
           seq_leq(c->snd_nxt, c->snd_fin_seq);
     if (len == 0 && !fin)
       break;
-    if (len > 0 && len < c->smss) {
+    if (len > 0 && len < c->smss && !seq_lt(c->snd_nxt, c->snd_max)) {
       /* sender SWS avoidance (MUST-38): a window-limited runt waits for more
-         window unless it is half the largest window seen or nothing is out */
-      if (len < unsent && flight > 0 && len < c->max_sndwnd / 2)
+         window unless it is half the largest window seen or nothing is out,
+         or until the override timer fires */
+      if (len < unsent && flight > 0 && len < c->max_sndwnd / 2 && !c->sws_force) {
+        if (c->t[SYNACK__T_SWS] == SYNACK_NEVER)
+          synack__timer_set(c, SYNACK__T_SWS, now + SYNACK__SWS_OVERRIDE_US);
         break;
+      }
       /* Nagle (RFC 9293 3.7.4, SHLD-7): one small segment in flight at most */
       if (len == unsent && flight > 0 && c->opts.nagle && !c->fin_queued)
         break;
@@ -273,6 +342,9 @@ void synack__output(synack_conn *c, uint64_t now) {
     if (fin)
       break;
   }
+  c->sws_force = 0;
+  if (c->in_recovery && c->sack_ok && !sent) /* NextSeg rule 3 */
+    sent = resend_holes(c, 0, 1, now);
   /* a closed window with data waiting: the persist timer (MUST-35, MUST-36) */
   if (c->snd_wnd == 0 && c->snd_nxt == c->snd_una &&
       (seq_lt(c->snd_una, data_end(c))) &&

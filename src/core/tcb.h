@@ -29,7 +29,8 @@ typedef struct synack__sndbuf {
 typedef struct synack__rcvbuf {
   uint8_t *data; /* NULL until the first byte arrives */
   uint32_t cap, head, len;
-  uint8_t nooo, last_ooo; /* last_ooo: the island touched last (first SACK block) */
+  uint8_t nooo;
+  uint8_t ooo_age[SYNACK__OOO_MAX]; /* 0: the island touched last; SACK order */
   synack_seq ooo[SYNACK__OOO_MAX][2];
 } synack__rcvbuf;
 
@@ -55,8 +56,35 @@ long synack__rcvbuf_insert(synack__rcvbuf *b, synack_seq *rcv_nxt,
                            synack_seq seq, const uint8_t *p, uint32_t n);
 uint32_t synack__rcvbuf_read(synack__rcvbuf *b, uint8_t *out, uint32_t cap);
 void synack__rcvbuf_flush(synack__rcvbuf *b);
-/* SACK blocks (RFC 2018 4): the latest island first; returns the count. */
+/* SACK blocks (RFC 2018 4): the islands, most recently changed first; returns the count. */
 int synack__rcvbuf_sack(const synack__rcvbuf *b, synack_seq out[][2], int max);
+
+/* The sender's SACK scoreboard (sack.c), RFC 2018 and RFC 6675 ------------- */
+
+#define SYNACK__SACK_MAX 8 /* SACKed ranges kept; the highest is forgotten first */
+
+typedef struct synack__scoreboard {
+  synack_seq blk[SYNACK__SACK_MAX][2]; /* SACKed [start, end), ordered, above SND.UNA */
+  uint8_t n;
+  uint32_t bytes;      /* the sum of their lengths */
+  synack_seq high_rxt; /* RFC 6675 HighRxt: the end of the highest retransmission */
+} synack__scoreboard;
+
+/* Take the SACK blocks of an ACK; 1 when they SACKed bytes not SACKed before. */
+int synack__sack_take(synack_conn *c, const synack_seq blk[][2], int n);
+void synack__sack_acked(synack_conn *c); /* SND.UNA moved: forget what it passed */
+void synack__sack_clear(synack_conn *c);
+int synack__sack_is_lost(const synack_conn *c, synack_seq s);
+uint32_t synack__sack_pipe(const synack_conn *c);
+/* Bytes SACKed in [SND.UNA, s). */
+uint32_t synack__sack_below(const synack_conn *c, synack_seq s);
+/* If s lies in a SACKed range, that range's end; else s. */
+synack_seq synack__sack_skip(const synack_conn *c, synack_seq s);
+/* The first SACKed byte at or after s, or `end` when none comes before it. */
+synack_seq synack__sack_next_sacked(const synack_conn *c, synack_seq s, synack_seq end);
+/* RFC 6675 NextSeg rule 1 (lost_only) or rule 3: a hole to resend; 0 when none. */
+int synack__sack_next_hole(const synack_conn *c, int lost_only, synack_seq *seq,
+                           uint32_t *len);
 
 /* RTT estimator (rtt.c), RFC 6298 ------------------------------------------ */
 
@@ -84,12 +112,27 @@ synack_seq synack__isn(const uint8_t key[16], const synack_addr *laddr,
 typedef struct synack__cc_ops {
   const char *name;
   void (*init)(synack_conn *c);                       /* at ESTABLISHED */
-  void (*on_ack)(synack_conn *c, uint32_t acked);     /* new data acked, not in recovery */
+  /* new data acked, not in recovery */
+  void (*on_ack)(synack_conn *c, uint32_t acked, uint64_t now);
   void (*on_loss)(synack_conn *c);                    /* fast retransmit: set ssthresh */
   void (*on_rto)(synack_conn *c);                     /* retransmission timeout */
 } synack__cc_ops;
 
+/* CUBIC's state (cc_cubic.c, RFC 9438); windows in bytes, times in microseconds. */
+typedef struct synack__cubic {
+  uint64_t epoch;  /* start of the current congestion-avoidance epoch, SYNACK_NEVER: none */
+  uint32_t w_max;  /* the window just before the last reduction */
+  uint32_t origin; /* the window the cubic curve plateaus at */
+  uint64_t k_us;   /* time from the epoch's start to the plateau (K) */
+  double w_est;    /* the Reno-friendly estimate (W_est) */
+  double acc;      /* fractions of a byte of cwnd growth not yet applied */
+} synack__cubic;
+
 const synack__cc_ops *synack__cc_get(int which);
+const synack__cc_ops *synack__cc_cubic(void);
+void synack__cc_initial_window(synack_conn *c); /* RFC 5681 3.1 eq. (1) */
+void synack__cc_slow_start(synack_conn *c, uint32_t acked); /* eq. (2) */
+void synack__cc_after_idle(synack_conn *c, uint64_t now); /* RFC 5681 4.1 */
 uint32_t synack__flight(const synack_conn *c);
 
 /* Timers (timer.c) ---------------------------------------------------------- */
@@ -100,6 +143,7 @@ enum {
   SYNACK__T_DELACK,    /* delayed ACK */
   SYNACK__T_KEEP,      /* keepalive */
   SYNACK__T_2MSL,      /* TIME-WAIT */
+  SYNACK__T_SWS,       /* sender SWS override (MUST-38) */
   SYNACK__T_COUNT
 };
 
@@ -149,13 +193,16 @@ struct synack_conn {
   uint8_t snd_ws, rcv_ws, ws_ok, sack_ok, ts_ok;
   uint16_t peer_mss;
   uint32_t smss; /* payload bytes per full-sized segment */
-  uint32_t ts_recent;
+  uint32_t ts_recent;      /* RFC 7323 TS.Recent */
+  uint64_t ts_recent_at;   /* when it was taken (PAWS staleness, 5.5) */
+  synack_seq last_ack_sent; /* RFC 7323 Last.ACK.sent */
 
   synack__sndbuf snd;
   synack__rcvbuf rcv;
 
   /* acknowledgment */
   uint8_t ack_now;      /* send an ACK at the end of this input */
+  uint8_t sws_force;    /* the SWS override timer fired: send the held runt */
   uint8_t unacked_segs; /* full-sized segments received since our last ACK */
 
   /* retransmission */
@@ -175,6 +222,9 @@ struct synack_conn {
   uint32_t dupacks;
   uint8_t in_recovery;
   synack_seq recover;
+  synack__cubic cubic;
+  synack__scoreboard sb;
+  uint64_t last_data_out; /* when data last went out (restart after idle) */
 
   /* timers */
   uint64_t t[SYNACK__T_COUNT];
@@ -182,6 +232,7 @@ struct synack_conn {
   size_t heap_idx; /* SIZE_MAX when not in the heap */
 
   uint32_t retransmits;
+  uint32_t recoveries, rtos, paws_drops;
   uint64_t bytes_sent, bytes_received, bytes_acked;
   int error;
   unsigned pend; /* notices gathered while a segment is processed */
@@ -267,8 +318,13 @@ void synack__send_probe(synack_conn *c, uint64_t now);  /* zero-window probe */
 void synack__send_keepalive(synack_conn *c, uint64_t now);
 void synack__start_rexmt(synack_conn *c, uint64_t now); /* arm if data in flight */
 uint32_t synack__rcv_wnd(const synack_conn *c);         /* what we may accept */
-void synack__init_cc(synack_conn *c);
 void synack__segment_base(const synack_conn *c, synack_segment *seg);
+
+/* MUST-38's override timeout (0.1 to 1 s): a held runt goes out after it. */
+#define SYNACK__SWS_OVERRIDE_US 200000
+
+/* The timestamp clock (RFC 7323 5.4): milliseconds. */
+static inline uint32_t synack__ts_now(uint64_t now) { return (uint32_t)(now / 1000); }
 
 /* timer.c */
 void synack__timer_fire(synack_conn *c, uint64_t now);

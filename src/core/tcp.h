@@ -121,7 +121,7 @@ typedef struct synack_host_config {
   uint32_t challenge_ack_limit; /* RFC 5961 7: per second, default 1000 */
   uint8_t isn_secret[16];   /* RFC 6528 key; the network draws it from its PRNG */
   uint32_t mtu;             /* default 1500: the MSS we announce is mtu - 40 (IPv4) or - 60 (IPv6) */
-  uint64_t delack_us;       /* longest an ACK is delayed, default 200 ms (RFC 9293 3.8.6.3) */
+  uint64_t delack_us;       /* longest an ACK is delayed, default 200 ms, at most 500 ms (MUST-40) */
   uint32_t keepalive_probes; /* unanswered keepalives before ETIMEDOUT, default 9 */
 } synack_host_config;
 
@@ -152,6 +152,7 @@ enum {
   SYNACK_OPT_SET_TTL = 1 << 13, /* MUST-49 */
   SYNACK_OPT_SET_TOS = 1 << 14  /* MUST-48: the Diffserv / TOS byte of what we send */
 };
+#define SYNACK_KEEPALIVE_DEFAULT UINT64_MAX /* keepalive on, default interval */
 typedef struct synack_conn_opts {
   uint32_t set;
   uint32_t isn;
@@ -160,7 +161,7 @@ typedef struct synack_conn_opts {
   int8_t wscale;          /* -1: send no window-scale option */
   uint8_t sack, timestamps, nagle, delayed_ack;
   uint32_t sndbuf, rcvbuf; /* bytes */
-  uint64_t keepalive_us;   /* 0: off */
+  uint64_t keepalive_us;   /* 0: off; SYNACK_KEEPALIVE_DEFAULT: on, every 2 h (MUST-28) */
   uint64_t user_timeout_us; /* 0: the default R2 thresholds */
   uint8_t cc;              /* 0 newreno, 1 cubic */
   uint8_t ttl;             /* IPv4 TTL / IPv6 hop limit, default 64 */
@@ -186,6 +187,21 @@ struct synack_conn_info {
   uint32_t send_queued, recv_queued; /* bytes waiting in each buffer */
   int error;                      /* the error that closed it, or 0 */
   uint32_t urgent_queued;         /* unread bytes up to the peer's urgent pointer (MUST-33) */
+  /* congestion control and loss recovery */
+  uint8_t cc;                     /* 0 newreno, 1 cubic */
+  uint8_t in_recovery;            /* fast recovery under way (RFC 6582 / RFC 6675) */
+  synack_seq snd_max;             /* the highest sequence number sent */
+  uint32_t pipe;                  /* RFC 6675 pipe with SACK, else SND.MAX - SND.UNA */
+  uint32_t dupacks;               /* duplicate ACKs since the last new one */
+  uint32_t fast_recoveries;       /* times fast recovery began */
+  uint32_t timeouts;              /* retransmission timeouts (RTO expiries) */
+  /* SACK (RFC 2018) */
+  uint32_t sacked_bytes;          /* bytes the peer SACKed above snd_una (the scoreboard) */
+  uint32_t sack_blocks;           /* ranges in the scoreboard (at most 8) */
+  uint32_t rcv_ooo_blocks;        /* out-of-order islands we hold, hence SACK blocks we report */
+  /* timestamps (RFC 7323) */
+  uint32_t ts_recent;             /* TS.Recent: the TSval we echo */
+  uint32_t paws_drops;            /* segments dropped as old duplicates (PAWS) */
 };
 
 /* Hosts ------------------------------------------------------------------ */

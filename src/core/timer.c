@@ -174,6 +174,13 @@ static void on_rexmt(synack_conn *c, uint64_t now) {
   c->in_recovery = 0;
   c->dupacks = 0;
   c->recover = c->snd_max;
+  c->rtos++;
+  /* RFC 6675 5.1: the scoreboard survives a first timeout, so the resend
+     skips what the peer SACKed; a second one in a row clears it, in case
+     the peer reneged (RFC 2018 8) */
+  if (c->nretx > 1)
+    synack__sack_clear(c);
+  c->sb.high_rxt = c->snd_una;
   synack__rtt_backoff(&c->rtt);
   c->rtt_timing = 0;
   c->snd_nxt = c->snd_una; /* go back: resend from the oldest */
@@ -228,6 +235,11 @@ void synack__timer_fire(synack_conn *c, uint64_t now) {
       break;
     case SYNACK__T_DELACK:
       synack__send_ack(c, now);
+      break;
+    case SYNACK__T_SWS:
+      c->sws_force = 1;
+      synack__output(c, now);
+      c->sws_force = 0;
       break;
     case SYNACK__T_KEEP:
       on_keep(c, now);

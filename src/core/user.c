@@ -300,6 +300,18 @@ void synack_conn_info(const synack_conn *c, struct synack_conn_info *out) {
   out->send_queued = c->snd.len;
   out->recv_queued = c->rcv.len;
   out->error = c->error;
+  out->cc = c->opts.cc == 1 ? 1 : 0;
+  out->in_recovery = c->in_recovery;
+  out->snd_max = c->snd_max;
+  out->pipe = c->sack_ok ? synack__sack_pipe(c) : synack__flight(c);
+  out->dupacks = c->dupacks;
+  out->fast_recoveries = c->recoveries;
+  out->timeouts = c->rtos;
+  out->sacked_bytes = c->sb.bytes;
+  out->sack_blocks = c->sb.n;
+  out->rcv_ooo_blocks = c->rcv.nooo;
+  out->ts_recent = c->ts_recent;
+  out->paws_drops = c->paws_drops;
   if (c->rcv_urg) {
     synack_seq readpos = seq_add(c->rcv_nxt, (uint32_t)0 - c->rcv.len);
     if (c->rcv_fin)

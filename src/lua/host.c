@@ -176,7 +176,8 @@ int lsynack_net_host(lua_State *L) {
       if (lua_type(L, -1) != LUA_TSTRING || synack_addr_parse(text, &addr) != 0)
         luaL_argerror(L, 2, "field 'addr' must be an IPv4 or IPv6 address");
     } else if (strcmp(key, "link") == 0) {
-      link = lsynack_checklink(L, lua_gettop(L));
+      link = lsynack_testlink(L, lua_gettop(L));
+      if (!link) luaL_argerror(L, 2, "field 'link' must be a link (net:wire{...})");
       linkidx = 1;
     } else if (strcmp(key, "raw") == 0) {
       raw = opt_bool(L, 2, key);
@@ -190,6 +191,7 @@ int lsynack_net_host(lua_State *L) {
   }
   if (!text) luaL_argerror(L, 2, "field 'addr' is required");
   if (!linkidx) luaL_argerror(L, 2, "field 'link' is required (a net:wire{})");
+  if (link->net != ln->n) luaL_argerror(L, 2, "field 'link' belongs to another network");
   if (custom)
     for (i = 0; i < sizeof cfg.isn_secret; i++)
       cfg.isn_secret[i] = (uint8_t)synack_prng_next(synack_net_prng(ln->n));

@@ -134,6 +134,8 @@ void lsynack_open_wire(lua_State *L);
 /* net:wire{...} */
 int lsynack_net_wire(lua_State *L);
 synack_link *lsynack_checklink(lua_State *L, int idx);
+/* The link at idx, or NULL when it is not one (raises when its network is closed). */
+synack_link *lsynack_testlink(lua_State *L, int idx);
 
 /* hook.c */
 /* obj:on(event, fn): add a hook to the userdata at 1; returns the new mask. */

@@ -9,6 +9,7 @@
 
 #include "capture.h"
 #include "lnet.h"
+#include "lrealtime.h"
 
 static char objs_key; /* registry: weak table, C pointer -> userdata */
 
@@ -213,8 +214,6 @@ static void read_net_opts(lua_State *L, uint64_t *seed, int *trace) {
       const char *clock = lua_tostring(L, -1);
       if (!clock || (strcmp(clock, "virtual") && strcmp(clock, "real")))
         luaL_argerror(L, 1, "field 'clock' must be \"virtual\" or \"real\"");
-      if (strcmp(clock, "real") == 0)
-        luaL_argerror(L, 1, "clock = \"real\" is not available yet");
     } else if (strcmp(k, "seed") == 0) {
       if (!lua_isnumber(L, -1))
         luaL_argerror(L, 1, "field 'seed' must be an integer");
@@ -234,8 +233,9 @@ static int net_new(lua_State *L) {
   synack_net_callbacks cb;
   lsynack_net *ln;
   uint64_t seed;
-  int trace;
+  int trace, real, rc;
   read_net_opts(L, &seed, &trace);
+  real = lsynack_rt_wanted(L, 1); /* before the userdata: see lrealtime.h */
   ln = (lsynack_net *)lua_newuserdata(L, sizeof *ln);
   memset(ln, 0, sizeof *ln);
   luaL_setmetatable(L, LSYNACK_NET_MT);
@@ -263,6 +263,11 @@ static int net_new(lua_State *L) {
   lua_setfield(L, -2, "lua"); /* for the Lua side (lua/synack): tasks and the like */
   lua_setuservalue(L, -2);
   lsynack_setobj(L, ln, -1);
+  if (real && (rc = lsynack_rt_open(L, ln, -1)) != 0) {
+    synack_net_free(ln->n);
+    ln->n = NULL;
+    return rc;
+  }
   return 1;
 }
 
@@ -289,14 +294,19 @@ static void net_free(lua_State *L, lsynack_net *ln) {
 }
 
 static int net_gc(lua_State *L) {
-  net_free(L, (lsynack_net *)luaL_checkudata(L, 1, LSYNACK_NET_MT));
+  lsynack_net *ln = (lsynack_net *)luaL_checkudata(L, 1, LSYNACK_NET_MT);
+  if (ln->n) lsynack_rt_close(L, 1);
+  net_free(L, ln);
   return 0;
 }
 
 /* net:close(): free everything now; every object of the network is dead after. */
 static int net_close(lua_State *L) {
   lsynack_net *ln = (lsynack_net *)luaL_checkudata(L, 1, LSYNACK_NET_MT);
-  if (ln->n) lsynack_nothook(L, ln, "net:close");
+  if (ln->n) {
+    lsynack_nothook(L, ln, "net:close");
+    lsynack_rt_close(L, 1);
+  }
   net_free(L, ln);
   return 0;
 }
@@ -307,7 +317,8 @@ static int net_tostring(lua_State *L) {
     lua_pushliteral(L, "synack.network (closed)");
     return 1;
   }
-  lua_pushfstring(L, "synack.network virtual %f s, %d hosts", 
+  lua_pushfstring(L, "synack.network %s %f s, %d hosts",
+                  lsynack_rt_get(L, 1) ? "real" : "virtual",
                   (double)synack_net_now(ln->n) / 1e6,
                   (int)synack_net_host_count(ln->n));
   return 1;
@@ -338,8 +349,10 @@ static int net_stepq(lua_State *L) {
   lsynack_net *ln = lsynack_checknet(L, 1);
   size_t idx = SIZE_MAX;
   int r;
+  lsynack_rt *rt;
   lsynack_nothook(L, ln, "net:step");
   ln->L = L;
+  if ((rt = lsynack_rt_get(L, 1)) != NULL) return lsynack_rt_stepq(L, rt);
   r = synack_net_step(ln->n, &idx);
   if (r && idx == SIZE_MAX) ln->woken = 1;
   lua_pushboolean(L, r);
@@ -357,8 +370,10 @@ static int net_run_raw(lua_State *L) {
   int has_limit = !lua_isnoneornil(L, 2);
   uint64_t limit = lsynack_checktime(L, 2, SYNACK_NEVER);
   int stop_on_wake = lua_toboolean(L, 3);
+  lsynack_rt *rt;
   lsynack_nothook(L, ln, "net:run");
   ln->L = L;
+  if ((rt = lsynack_rt_get(L, 1)) != NULL) return lsynack_rt_run(L, rt);
   if (stop_on_wake) ln->woken = 0;
   for (;;) {
     uint64_t d = synack_net_next_deadline(ln->n);
@@ -400,6 +415,8 @@ static int net_alarm(lua_State *L) {
 /* net:_setnow(t_seconds): move the clock forward (never back). */
 static int net_setnow(lua_State *L) {
   lsynack_net *ln = lsynack_checknet(L, 1);
+  lsynack_rt *rt = lsynack_rt_get(L, 1);
+  if (rt) return lsynack_rt_setnow(L, rt);
   synack_net_set_now(ln->n, lsynack_checktime(L, 2, 0));
   return 0;
 }
@@ -592,6 +609,7 @@ static int net_index(lua_State *L) {
   if (!lua_isnil(L, -1) || !k) return 1;
   if (strcmp(k, "now") == 0) {
     if (!ln->n) return 0;
+    lsynack_rt_sync(lsynack_rt_get(L, 1)); /* real time: read the clock */
     lua_pushnumber(L, (lua_Number)synack_net_now(ln->n) / 1e6);
     return 1;
   }
@@ -622,6 +640,7 @@ void lsynack_open_net(lua_State *L) {
   /* the table of method tables Lua code extends: core._methods.net, ... */
   lua_newtable(L);
   net_metatable(L);
+  lsynack_open_realtime(L); /* net:udp, net:tun, net:stop, net:_real */
   lua_setfield(L, -3, "net");
   lua_pop(L, 1);
   lsynack_open_host(L);
@@ -632,4 +651,5 @@ void lsynack_open_net(lua_State *L) {
   lua_setfield(L, -2, "_methods");
   lua_pushcfunction(L, net_new);
   lua_setfield(L, -2, "network");
+  lsynack_open_realtime_core(L);
 }

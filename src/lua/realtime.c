@@ -322,9 +322,10 @@ typedef enum { RUN_IDLE, RUN_LIMIT, RUN_WOKEN, RUN_EVENT, RUN_STOPPED } run_why;
  * Run the loop until: net:stop() (or the network closes), something a waiter
  * may care about happened (stop_on_wake), any event was processed
  * (stop_on_event), the time limit (network time, SYNACK_NEVER: none), or
- * nothing is left that could ever wake the loop.
+ * nothing is left that could ever wake the loop (the limit counts, unless it
+ * is only a polling interval: `poll`).
  */
-static run_why drive(lua_State *L, lsynack_rt *rt, uint64_t limit,
+static run_why drive(lua_State *L, lsynack_rt *rt, uint64_t limit, int poll,
                      int stop_on_wake, int stop_on_event, const char *what) {
   lsynack_uvbox *box = rt->box;
   lsynack_net *ln = rt->ln;
@@ -343,7 +344,8 @@ static run_why drive(lua_State *L, lsynack_rt *rt, uint64_t limit,
     else if (stop_on_wake && ln->woken) why = RUN_WOKEN;
     else if (stop_on_event && rt->events != events0) why = RUN_EVENT;
     else if (limit != SYNACK_NEVER && synack_clock_now(rt->clk) >= limit) why = RUN_LIMIT;
-    else if (!uv_loop_alive(loop)) why = RUN_IDLE;
+    else if (poll ? !synack_clock_loop_alive(rt->clk) : !uv_loop_alive(loop))
+      why = RUN_IDLE; /* a polling limit alone keeps nothing alive */
     else {
       synack_clock_arm(rt->clk);
       uv_run(loop, UV_RUN_ONCE);
@@ -364,20 +366,36 @@ static run_why drive(lua_State *L, lsynack_rt *rt, uint64_t limit,
 int lsynack_rt_run(lua_State *L, lsynack_rt *rt) {
   static const char *const names[] = {"idle", "limit", "woken", "woken", "stopped"};
   uint64_t limit = lsynack_checktime(L, 2, SYNACK_NEVER);
-  run_why why = drive(L, rt, limit, lua_toboolean(L, 3), 0, "net:run");
+  run_why why = drive(L, rt, limit, 0, lua_toboolean(L, 3), 0, "net:run");
   lua_pushstring(L, names[why]);
   return 1;
 }
 
+/*
+ * In real time a condition may also change outside the network (a file,
+ * another process), so a step waits at most this long: net:run_until(pred)
+ * checks pred at least this often.
+ */
+#define POLL_US 50000
+
+/* now + POLL_US, or t when earlier. */
+static uint64_t poll_limit(lsynack_rt *rt, uint64_t t) {
+  uint64_t p = rt->clk ? synack_clock_now(rt->clk) + POLL_US : 0;
+  return t < p ? t : p;
+}
+
+/* One step: until an event was processed, at most POLL_US; false when idle. */
 int lsynack_rt_stepq(lua_State *L, lsynack_rt *rt) {
-  run_why why = drive(L, rt, SYNACK_NEVER, 1, 1, "net:step");
+  run_why why = drive(L, rt, poll_limit(rt, SYNACK_NEVER), 1, 1, 1, "net:step");
   lua_pushboolean(L, why != RUN_IDLE);
   return 1;
 }
 
+/* Wait until t, an event, or POLL_US, whichever comes first. */
 int lsynack_rt_setnow(lua_State *L, lsynack_rt *rt) {
   uint64_t t = lsynack_checktime(L, 2, 0);
-  if (rt->clk && synack_clock_now(rt->clk) < t) drive(L, rt, t, 1, 1, "net:run");
+  if (rt->clk && synack_clock_now(rt->clk) < t)
+    drive(L, rt, poll_limit(rt, t), 0, 1, 1, "net:run");
   return 0;
 }
 

@@ -7,14 +7,25 @@
 #include <string.h>
 
 #include "lnet.h"
+#include "lrealtime.h"
 #include "wire.h"
 
 static lsynack_wire *towire(lua_State *L, int idx) {
   return (lsynack_wire *)luaL_checkudata(L, idx, LSYNACK_WIRE_MT);
 }
 
+synack_link *lsynack_testlink(lua_State *L, int idx) {
+  lsynack_wire *w = luaL_testudata(L, idx, LSYNACK_WIRE_MT);
+  if (!w) w = lsynack_rt_testlink(L, idx); /* net:udp{}, net:tun{} */
+  if (!w) return NULL;
+  if (!w->ln->n) luaL_error(L, "synack: the network is closed");
+  return w->link;
+}
+
 synack_link *lsynack_checklink(lua_State *L, int idx) {
-  lsynack_wire *w = towire(L, idx);
+  lsynack_wire *w = luaL_testudata(L, idx, LSYNACK_WIRE_MT);
+  if (!w) w = lsynack_rt_testlink(L, idx); /* net:udp{}, net:tun{} */
+  if (!w) luaL_argerror(L, idx, "a link (net:wire, net:udp or net:tun) expected");
   if (!w->ln->n) luaL_error(L, "synack: the network is closed");
   return w->link;
 }

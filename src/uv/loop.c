@@ -156,6 +156,18 @@ void synack_clock_set_limit(synack_clock *c, uint64_t t) {
   synack_clock_arm(c);
 }
 
+int synack_clock_loop_alive(synack_clock *c) {
+  uv_handle_t *t = (uv_handle_t *)&c->timer;
+  int alive;
+  if (c->closing || c->limit == SYNACK_NEVER ||
+      synack_net_next_deadline(c->net) != SYNACK_NEVER)
+    return uv_loop_alive(c->timer.loop);
+  uv_unref(t);
+  alive = uv_loop_alive(c->timer.loop);
+  uv_ref(t);
+  return alive;
+}
+
 void synack_clock_run_due(synack_clock *c) {
   synack_net_run_until(c->net, synack_clock_now(c));
 }

@@ -84,6 +84,11 @@ void synack_clock_arm(synack_clock *c);
  * that a loop run waiting for a time limit wakes up; SYNACK_NEVER: no limit.
  */
 void synack_clock_set_limit(synack_clock *c, uint64_t t);
+/*
+ * Whether anything could still wake the loop (uv_loop_alive), not counting
+ * the timer when it is armed only for the limit of synack_clock_set_limit.
+ */
+int synack_clock_loop_alive(synack_clock *c);
 /* Process every event due by now (synack_clock_tick's default). */
 void synack_clock_run_due(synack_clock *c);
 /*
