@@ -2,14 +2,14 @@
 # bench/profile.sh: where the time goes on the bulk and churn paths. Uses
 # perf when the machine counts instructions (`perf stat -e instructions true`
 # works), else valgrind's callgrind (instruction counts: exact, and blind to
-# the load of the moment). Writes build/bench/profile-*.txt and prints the
+# the load of the moment). Writes $SYNACK_BUILD/bench/profile-*.txt and prints the
 # top of each. Sizes are small: callgrind runs some 50 times slower.
 #
 #   SYNACK_BUILD=build/lua5.4 bench/profile.sh
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${SYNACK_BUILD:-build/$(basename "${LUA:-lua5.4}")}
-out=build/bench
+out=$BUILD/bench
 mkdir -p "$out"
 LUA=${LUA:-lua5.4}
 # What bin/synack sets, so that the profiler sees Lua itself and not a shell.
@@ -32,10 +32,12 @@ profile() { # name, then the Lua arguments
     valgrind -q --tool=callgrind --callgrind-out-file="$out/callgrind-$name.out" \
       "$LUA" "$@" >/dev/null
     callgrind_annotate --inclusive=no "$out/callgrind-$name.out" 2>/dev/null |
-      grep -E '^ *[0-9,]+ \(' | head -n 40 >"$out/profile-$name.txt"
+      grep -E '^ *[0-9,]+ \(' | grep -v '<counts for' |
+      sed -e 's/ \[[^]]*\]$//' -e 's|  [^ ]*/\([^/: ]*\):\([^ ]*\)$|  \2 (\1)|' |
+      head -n 40 >"$out/profile-$name.txt"
   fi
   echo "== $name ($tool): $LUA $*"
-  head -n 25 "$out/profile-$name.txt"
+  head -n 15 "$out/profile-$name.txt"
 }
 
 profile bulk65535 bench/bulk.lua 65535 32

@@ -7,6 +7,7 @@
 --   CHURN_KERNEL  the compiled bench/churn_kernel.c
 --   BENCH_OUT     where to write the report (default bench/RESULTS.md)
 --   BENCH_REPS    how many times each side-by-side pair runs (default 3)
+--   BENCH_PROFILE 0 skips the profiles (bench/profile.sh) at the end
 --
 -- Each pair runs interleaved (peer, synack, peer, synack...) and each side's
 -- median is kept, so that the load of the moment weighs on both alike. Every
@@ -134,6 +135,14 @@ if not scale.scale_event_ns_n then
   scale_n = 10000
   scale_note = "The run at 100,000 connections did not finish (memory or time); these are 10,000. "
   scale = run(SYNACK .. " bench/scale.lua 10000 20000", 240)
+end
+
+-- Profiles (bench/profile.sh: perf, or callgrind when perf cannot count instructions).
+local PROFILES = {"bulk65535", "bulk1500", "churn", "hook"}
+local profiled = false
+if getenv("BENCH_PROFILE") ~= "0" and sh_ok("command -v valgrind >/dev/null 2>&1") then
+  run("env SYNACK_BUILD=" .. BUILD .. " LUA=" .. LUA .. " bench/profile.sh", 600)
+  profiled = true
 end
 
 -- The report ----------------------------------------------------------------------
@@ -314,6 +323,30 @@ w(string.format("The scenario spans %.2f s of network time: handshake on a 10 ms
   string.format(" until both ends are freed. Median wall time of 200 runs: %.1f us (fastest %.1f us).",
   vt.vtime_wall_us or 0 / 0, vt.vtime_wall_min_us or 0 / 0))
 w("")
+if profiled then
+  w("## Profiles")
+  w("")
+  w("bench/profile.sh, small sizes (bulk 32 MB at 65535, 8 MB at 1500, 2,000 churned connections, a 4 MB",
+    " hooked transfer). Self cost per function, top 10. With callgrind the unit is instructions; it counts",
+    " each byte `rep movsb` moves as one, so memcpy weighs more there than in time.")
+  for _, name in ipairs(PROFILES) do
+    local f = io.open(BUILD .. "/bench/profile-" .. name .. ".txt")
+    if f then
+      w("")
+      w("`", name, "`:")
+      w("")
+      w("```")
+      local k = 0
+      for line in f:lines() do
+        k = k + 1
+        if k <= 11 then w(line) end
+      end
+      f:close()
+      w("```")
+    end
+  end
+  w("")
+end
 w("## Commands, as run")
 w("")
 w("```sh")
@@ -324,10 +357,11 @@ w("## Reproduce")
 w("")
 w("```sh")
 w("make bench                      # installs iperf3, python3-scapy, valgrind, lua-system if missing,")
-w("                                # builds, runs everything above (about a minute), writes this file")
+w("                                # builds, runs everything above (2-3 minutes), writes this file")
 w("make bench LUA=luajit           # the same on another Lua")
 w("BENCH_REPS=5 make bench         # more runs per pair")
-w("bench/profile.sh                # callgrind (or perf) profiles of the bulk and churn paths")
+w("BENCH_PROFILE=0 make bench       # without the profiles (callgrind takes about a minute)")
+w("bench/profile.sh                # the profiles alone (SYNACK_BUILD=build/lua5.4)")
 w("```")
 w("")
 w("Each script runs alone too, e.g. `bin/synack bench/bulk.lua 1500 64` prints `name value` lines.")

@@ -29,8 +29,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define NTUPLE 5     /* 0: the active conn, 1-3: to the listener, 4: to no one */
-#define NHELD 8      /* handles the "application" holds */
+#define NTUPLE 5 /* 0: the active conn, 1-3: to the listener, 4: to no one */
+#define NHELD 8  /* handles the "application" holds */
 #define SNDBUF 16384u
 #define RCVBUF 8192u
 #define MAXOPS 512
@@ -67,9 +67,15 @@ static const uint16_t peer_port[NTUPLE] = {1234, 2001, 2002, 2003, 3000};
 static const uint16_t host_port[NTUPLE] = {40000, 80, 80, 80, 81};
 
 /* Input reading: past the end, everything reads as zero. */
-static uint8_t u8(fz *f) { return f->pos < f->len ? f->in[f->pos++] : 0; }
-static uint16_t u16(fz *f) { return (uint16_t)(u8(f) << 8 | u8(f)); }
-static uint32_t u32(fz *f) { return (uint32_t)u16(f) << 16 | u16(f); }
+static uint8_t u8(fz *f) {
+  return f->pos < f->len ? f->in[f->pos++] : 0;
+}
+static uint16_t u16(fz *f) {
+  return (uint16_t)(u8(f) << 8 | u8(f));
+}
+static uint32_t u32(fz *f) {
+  return (uint32_t)u16(f) << 16 | u16(f);
+}
 
 /* RFC 9293 3.3.2 (figure 5), plus the moves to CLOSED an abort, a reset or a
    timeout make from any synchronized or opening state. */
@@ -146,14 +152,15 @@ static tracker *find_tuple(fz *f, int tuple) {
   for (t = f->live; t; t = t->next) {
     struct synack_conn_info ci;
     synack_conn_info(t->c, &ci);
-    if (ci.remote_port == peer_port[tuple] && ci.local_port == host_port[tuple] &&
-        ci.state != SYNACK_CLOSED)
+    if (ci.remote_port == peer_port[tuple] &&
+        ci.local_port == host_port[tuple] && ci.state != SYNACK_CLOSED)
       return t;
   }
   return NULL;
 }
 
-/* Callbacks ----------------------------------------------------------------- */
+/* Callbacks -----------------------------------------------------------------
+ */
 
 static void on_output(void *ud, synack_host *h, const synack_segment *seg,
                       uint64_t now) {
@@ -224,7 +231,8 @@ static void on_state(void *ud, synack_host *h, synack_conn *c,
     FAIL("state callback for %s but the connection is in %s",
          synack_state_name(to), synack_state_name(synack_conn_state(c)));
   t->state = to;
-#ifdef FUZZ_HOST_TRACE /* -DFUZZ_HOST_TRACE: print the moves, to check seeds */
+#ifdef FUZZ_HOST_TRACE /* -DFUZZ_HOST_TRACE: print the moves, to check seeds   \
+                        */
   fprintf(stderr, "  %p %s -> %s\n", (void *)c, synack_state_name(from),
           synack_state_name(to));
 #endif
@@ -236,21 +244,24 @@ static void on_notify(void *ud, synack_host *h, synack_conn *c,
   (void)h, (void)l, (void)now;
   if (c && (notices & SYNACK_NOTICE_FREED)) {
     if (synack_conn_state(c) != SYNACK_CLOSED)
-      FAIL("a connection is freed in %s", synack_state_name(synack_conn_state(c)));
+      FAIL("a connection is freed in %s",
+           synack_state_name(synack_conn_state(c)));
     untrack(f, c);
   }
 }
 
-/* Checks ---------------------------------------------------------------------- */
+/* Checks ----------------------------------------------------------------------
+ */
 
 static void check_conn(fz *f, tracker *t) {
   struct synack_conn_info ci;
   uint32_t flight;
   (void)f;
   synack_conn_info(t->c, &ci);
-  if (ci.state != t->state && !(t->state == SYNACK_CLOSED && ci.state == SYNACK_LISTEN))
-    FAIL("info says %s, the state callbacks said %s", synack_state_name(ci.state),
-         synack_state_name(t->state));
+  if (ci.state != t->state &&
+      !(t->state == SYNACK_CLOSED && ci.state == SYNACK_LISTEN))
+    FAIL("info says %s, the state callbacks said %s",
+         synack_state_name(ci.state), synack_state_name(t->state));
   if (ci.state == SYNACK_CLOSED || ci.state == SYNACK_LISTEN)
     return;
   if (!seq_leq(ci.snd_una, ci.snd_nxt))
@@ -267,7 +278,8 @@ static void check_conn(fz *f, tracker *t) {
   if (ci.rcv_wnd > RCVBUF)
     FAIL("receive window %u > buffer %u", ci.rcv_wnd, RCVBUF);
   if (ci.recv_queued + ci.rcv_wnd > RCVBUF)
-    FAIL("queued %u + window %u > buffer %u", ci.recv_queued, ci.rcv_wnd, RCVBUF);
+    FAIL("queued %u + window %u > buffer %u", ci.recv_queued, ci.rcv_wnd,
+         RCVBUF);
   if (!seq_leq(ci.iss, ci.snd_una))
     FAIL("snd_una %u before iss %u", ci.snd_una, ci.iss);
 }
@@ -284,7 +296,8 @@ static void check_all(fz *f) {
          synack_host_conn_count(f->h), f->nlive);
 }
 
-/* Operations ------------------------------------------------------------------- */
+/* Operations
+ * ------------------------------------------------------------------- */
 
 static void hold(fz *f, synack_conn *c) {
   if (f->nheld == NHELD) {
@@ -388,16 +401,32 @@ static void deliver(fz *f) {
   s.flags = flags;
   s.win = win;
   switch (mode & 3) {
-  case 0: s.seq = pisn + (synack_seq)(int32_t)dseq; break;
-  case 1: s.seq = ci.rcv_nxt + (synack_seq)(int32_t)dseq; break;
-  case 2: s.seq = ci.rcv_nxt + ci.rcv_wnd + (synack_seq)(int32_t)dseq; break;
-  default: s.seq = raw; break;
+  case 0:
+    s.seq = pisn + (synack_seq)(int32_t)dseq;
+    break;
+  case 1:
+    s.seq = ci.rcv_nxt + (synack_seq)(int32_t)dseq;
+    break;
+  case 2:
+    s.seq = ci.rcv_nxt + ci.rcv_wnd + (synack_seq)(int32_t)dseq;
+    break;
+  default:
+    s.seq = raw;
+    break;
   }
   switch ((mode >> 2) & 3) {
-  case 0: s.ack = ci.snd_nxt + (synack_seq)(int32_t)dack; break;
-  case 1: s.ack = ci.snd_una + (synack_seq)(int32_t)dack; break;
-  case 2: s.ack = ci.iss + (synack_seq)(int32_t)dack; break;
-  default: s.ack = raw ^ 0x5a5a5a5au; break;
+  case 0:
+    s.ack = ci.snd_nxt + (synack_seq)(int32_t)dack;
+    break;
+  case 1:
+    s.ack = ci.snd_una + (synack_seq)(int32_t)dack;
+    break;
+  case 2:
+    s.ack = ci.iss + (synack_seq)(int32_t)dack;
+    break;
+  default:
+    s.ack = raw ^ 0x5a5a5a5au;
+    break;
   }
   if (mode & 0x10)
     s.urp = (uint16_t)raw;
@@ -416,7 +445,8 @@ static void deliver(fz *f) {
     if (o.nsack > 0) {
       int i;
       for (i = 0; i < o.nsack; i++) {
-        o.sack[i][0] = ci.snd_una + (synack_seq)(i * 1000) + (synack_seq)(int32_t)dack;
+        o.sack[i][0] =
+            ci.snd_una + (synack_seq)(i * 1000) + (synack_seq)(int32_t)dack;
         o.sack[i][1] = o.sack[i][0] + 500 + (raw & 0xfff);
       }
     }
@@ -553,7 +583,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!t)
       break;
     if (i > 10000)
-      FAIL("abort leaves a connection in %s", synack_state_name(synack_conn_state(t->c)));
+      FAIL("abort leaves a connection in %s",
+           synack_state_name(synack_conn_state(t->c)));
     synack_conn_abort(t->c, f.now);
   }
   while (f.nheld)

@@ -16,7 +16,10 @@ if core._methods then
   local ladder = require "synack.ladder"
   sched.install(core._methods)
   --- net:ladder() -> the trace as a text ladder diagram (hosts as columns).
-  core._methods.net.ladder = ladder.ladder
+  core._methods.net.ladder = function(net, ...)
+    sched.check_self(net, "synack.network", "ladder")
+    return ladder.ladder(net, ...)
+  end
 end
 
 return synack

@@ -26,6 +26,23 @@ local function pattern(n)
   return table.concat(t)
 end
 
+--- Read a pcap with tshark: packet count, set of source addresses, and the
+-- lines of TCP packets whose checksum is not good or that are malformed.
+local function tshark_check(path)
+  local p = assert(io.popen("tshark -r " .. sh_quote(path) .. " -n -o tcp.check_checksum:TRUE"
+    .. " -o ip.check_checksum:TRUE -T fields -E separator=/t -e ip.src -e ipv6.src -e tcp.checksum.status"
+    .. " -e _ws.malformed 2>/dev/null"))
+  local rows, srcs, bad = 0, {}, {}
+  for line in p:lines() do
+    local v4, v6, status, malformed = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t?(.*)$")
+    rows = rows + 1
+    srcs[v4 ~= "" and v4 or v6] = true
+    if status ~= "1" or malformed ~= "" then bad[#bad + 1] = line end
+  end
+  assert(p:close(), "tshark could not read " .. path)
+  return rows, srcs, bad
+end
+
 --- Close a network and let the loop run the close callbacks.
 local function close(net)
   net:close()
@@ -173,6 +190,8 @@ describe("udp link", function()
     local b = n2:host{addr = "2001:db8::2", link = u2}
     assert(a and b)
     local a6 = n1:host{addr = "2001:db8::1", link = u1}
+    local pcap = os.tmpname()
+    assert(n1:capture(pcap))
     local l = a6:listen(80)
     local c = b:connect("2001:db8::1", 80)
     assert.is_true(c:wait("ESTABLISHED", 5))
@@ -194,6 +213,12 @@ describe("udp link", function()
     close(n1)
     close(n2)
     assert.are.equal(0, synack._uv_handles())
+    -- the capture of a real link: well-formed, both directions, checksums good
+    local rows, srcs, bad = tshark_check(pcap)
+    os.remove(pcap)
+    assert.is_true(rows > 20, tostring(rows))
+    assert.is_true(srcs["2001:db8::1"] and srcs["2001:db8::2"])
+    assert.are.same({}, bad)
   end)
 
   it("carries 1 MiB byte-exact between two processes (examples/udp_pair.lua)", function()
@@ -222,6 +247,10 @@ end)
 
 describe("luv", function()
   it("shares luv's loop: driven from the main chunk and from uv.run(), handles closed", function()
+    if not os.execute(sh_quote(bin) .. " -e 'require \"luv\"' >/dev/null 2>&1") then
+      print("\nluv spec skipped: luv is not installed for this Lua (tools/deps.sh test installs lua-luv)")
+      return
+    end
     local ok, out = run_synack({here .. "/spec/realtime/luv_host.lua"}, 60)
     assert(ok, out)
     assert.truthy(out:find("ok transfer under uv.run"), out)
@@ -289,5 +318,39 @@ describe("tun link", function()
     ok, out = in_netns("", {script, "a-name-longer-than-ifnamsiz"})
     assert(ok, out)
     assert.truthy(out:find("code EINVAL", 1, true), out)
+  end)
+end)
+
+-- Neovim: synack on Neovim's own loop (vim.uv / vim.loop) with Neovim's
+-- LuaJIT; needs nvim and a LuaJIT build of synack (make LUA=luajit).
+describe("neovim", function()
+  it("completes a handshake and a transfer on Neovim's loop", function()
+    if not os.execute("command -v nvim >/dev/null 2>&1") then
+      print("\nneovim spec skipped: nvim is not installed (tools/deps.sh test installs neovim)")
+      return
+    end
+    local build = os.getenv("SYNACK_NVIM_BUILD")
+      or (jit and os.getenv("SYNACK_BUILD")) or (here .. "/build/luajit")
+    if build:sub(1, 1) ~= "/" then build = here .. "/" .. build end
+    local f = io.open(build .. "/synack/core.so", "rb")
+    if not f then
+      print("\nneovim spec skipped: no LuaJIT build of synack in " .. build .. " (make LUA=luajit)")
+      return
+    end
+    f:close()
+    local out = os.tmpname()
+    local env = "LUA_PATH=" .. sh_quote(here .. "/lua/?.lua;" .. here .. "/lua/?/init.lua;;")
+      .. " LUA_CPATH=" .. sh_quote(build .. "/?.so;;") .. " SYNACK_NVIM_OUT=" .. sh_quote(out)
+    local ok = os.execute(env .. " timeout 60 nvim --headless -u NONE -i NONE -n -c "
+      .. sh_quote("luafile " .. here .. "/spec/realtime/nvim_check.lua") .. " >/dev/null 2>&1")
+    f = io.open(out, "rb")
+    local text = f and f:read("*a") or ""
+    if f then f:close() end
+    os.remove(out)
+    assert(ok, "nvim failed: " .. text)
+    assert.truthy(text:find("ok handshake on Neovim's loop", 1, true), text)
+    assert.truthy(text:find("ok transfer of", 1, true), text)
+    assert.truthy(text:find("ok driving from a fast event is refused", 1, true), text)
+    assert.truthy(text:find("ok handles closed", 1, true), text)
   end)
 end)

@@ -101,7 +101,7 @@ local function run(opts)
       shut()
       sent = ok and true or tostring(err)
     end)
-    local parts, err, code = {}, nil, nil
+    local parts, err, code = {}, nil, nil -- luacheck: ignore 311
     while true do
       local s, e, k = c:recv()
       if not s then

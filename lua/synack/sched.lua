@@ -121,6 +121,27 @@ local function wait(net, pred, timeout, every_step)
   end
 end
 M.wait = wait
+M.check_self = nil -- (set below)
+
+--- Raise unless obj is a userdata of metatable `name` (self checks of Lua methods).
+local function check_self(obj, name, fname)
+  local mt = type(obj) == "userdata" and getmetatable(obj)
+  if not (type(mt) == "table" and mt.__name == name) then
+    local got = type(obj)
+    if type(mt) == "table" and type(mt.__name) == "string" then got = mt.__name end
+    error(("bad argument #1 to '%s' (%s expected, got %s)"):format(fname, name, got), 3)
+  end
+end
+
+local function check_seconds(x, fname, arg)
+  if type(x) ~= "number" or not (x >= 0 and x < 1e12) then
+    error(("bad argument #%d to '%s' (seconds >= 0 expected)"):format(arg, fname), 3)
+  end
+end
+
+local function check_timeout(x, fname, arg)
+  if x ~= nil then check_seconds(x, fname, arg) end
+end
 
 local function never_from_hook(net, what)
   if net:_in_hook() then
@@ -135,6 +156,8 @@ local function no_run_in_task(net, what)
   end
 end
 
+M.check_self = check_self
+
 --- Install the Lua-side methods on the binding's method tables.
 function M.install(methods)
   local Net, Conn, Listener = methods.net, methods.conn, methods.listener
@@ -142,6 +165,7 @@ function M.install(methods)
 
   --- net:step() -> the event it processed, or nil when nothing is pending.
   function Net:step()
+    check_self(self, "synack.network", "step")
     never_from_hook(self, "net:step")
     no_run_in_task(self, "net:step")
     local ev = raw_step(self)
@@ -151,6 +175,7 @@ function M.install(methods)
 
   --- net:run(): process events until nothing is pending.
   function Net:run()
+    check_self(self, "synack.network", "run")
     never_from_hook(self, "net:run")
     no_run_in_task(self, "net:run")
     if not has_tasks(self) then
@@ -168,8 +193,10 @@ function M.install(methods)
   --- net:run_until(pred [, timeout]) -> true | nil, "ETIMEDOUT: ...", "ETIMEDOUT"
   -- pred is checked after every event.
   function Net:run_until(pred, timeout)
+    check_self(self, "synack.network", "run_until")
     never_from_hook(self, "net:run_until")
-    assert(type(pred) == "function", "bad argument #1 to 'run_until' (function expected)")
+    if type(pred) ~= "function" then error("bad argument #1 to 'run_until' (function expected)", 2) end
+    check_timeout(timeout, "run_until", 2)
     local r, why = wait(self, function() if pred() then return true end end, timeout, true)
     if r then return true end
     if why == "timeout" then return etimedout("the condition did not hold within " .. timeout .. " s") end
@@ -178,10 +205,10 @@ function M.install(methods)
 
   --- net:advance(seconds): process every event due within the next `seconds`.
   function Net:advance(seconds)
+    check_self(self, "synack.network", "advance")
+    check_seconds(seconds, "advance", 1)
     never_from_hook(self, "net:advance")
     no_run_in_task(self, "net:advance")
-    assert(type(seconds) == "number" and seconds >= 0,
-      "bad argument #1 to 'advance' (seconds >= 0 expected)")
     local limit = self.now + seconds
     repeat
       repeat
@@ -196,8 +223,8 @@ function M.install(methods)
 
   --- net:sleep(seconds): in a task, yield until the time has passed; elsewhere advance.
   function Net:sleep(seconds)
-    assert(type(seconds) == "number" and seconds >= 0,
-      "bad argument #1 to 'sleep' (seconds >= 0 expected)")
+    check_self(self, "synack.network", "sleep")
+    check_seconds(seconds, "sleep", 1)
     if current_task(self) then
       local deadline = self.now + seconds
       wait(self, function() if self.now >= deadline then return true end end, seconds)
@@ -210,7 +237,8 @@ function M.install(methods)
   --- net:spawn(fn, ...) -> coroutine: a task the network runs. It starts at
   -- once (unless called from a hook: then at the next step).
   function Net:spawn(fn, ...)
-    assert(type(fn) == "function", "bad argument #1 to 'spawn' (function expected)")
+    check_self(self, "synack.network", "spawn")
+    if type(fn) ~= "function" then error("bad argument #1 to 'spawn' (function expected)", 2) end
     local args = pack(...)
     local co = coroutine.create(function() return fn(unpack(args, 1, args.n)) end)
     local t = {co = co, net = self}
@@ -224,6 +252,8 @@ function M.install(methods)
   --- l:accept([timeout]) -> an established connection | nil, "ETIMEDOUT: ...", "ETIMEDOUT"
   -- With timeout 0 or inside a hook: the connection, or nil when none is ready.
   function Listener:accept(timeout)
+    check_self(self, "synack.listener", "accept")
+    check_timeout(timeout, "accept", 1)
     local net = self.net
     if timeout == 0 or net:_in_hook() then return self:_accept() end
     local r, why = wait(net, function() return self:_accept() end, timeout)
@@ -236,6 +266,8 @@ function M.install(methods)
   -- Waits for at least one byte, the peer's FIN or an error; with timeout 0
   -- or inside a hook it returns "" when nothing is buffered.
   function Conn:recv(max, timeout)
+    check_self(self, "synack.conn", "recv")
+    check_timeout(timeout, "recv", 2)
     local net = self.net
     if timeout == 0 or net:_in_hook() then return self:_recv(max) end
     local r, why = wait(net, function()
@@ -251,7 +283,9 @@ function M.install(methods)
   --- c:sendall(data [, timeout]) -> #data | nil, err, code
   -- Sends all of `data`, waiting for room in the send buffer as needed.
   function Conn:sendall(data, timeout)
-    assert(type(data) == "string", "bad argument #1 to 'sendall' (string expected)")
+    check_self(self, "synack.conn", "sendall")
+    if type(data) ~= "string" then error("bad argument #1 to 'sendall' (string expected)", 2) end
+    check_timeout(timeout, "sendall", 2)
     local net, off = self.net, 1
     local deadline = timeout and net.now + timeout
     while off <= #data do
@@ -273,7 +307,9 @@ function M.install(methods)
   -- Waits until the connection is in `state` ("ESTABLISHED", "CLOSED", ...).
   -- A connection that closes first answers with the error that closed it.
   function Conn:wait(state, timeout)
-    assert(type(state) == "string", "bad argument #1 to 'wait' (state name expected)")
+    check_self(self, "synack.conn", "wait")
+    if type(state) ~= "string" then error("bad argument #1 to 'wait' (state name expected)", 2) end
+    check_timeout(timeout, "wait", 2)
     local net = self.net
     local r, why = wait(net, function()
       local s = self.state

@@ -5,6 +5,7 @@
  * resends only the holes, also after a timeout.
  */
 #include "tcp_harness.h"
+#include "tcb.h" /* the scoreboard's lost-retransmission count */
 
 #define ISS 5000u
 #define IRS 9000u
@@ -145,7 +146,7 @@ static void test_recovery_resends_holes_only(void) {
   harness t;
   synack_conn *c;
   struct synack_conn_info info;
-  static const uint8_t more[800];
+  static const uint8_t more[2400];
   uint32_t off[64], una = ISS + 1 + 1000, k;
   uint32_t blk[8];
   int n, i;
@@ -212,6 +213,52 @@ static void test_recovery_resends_holes_only(void) {
   synack_conn_info(c, &info);
   CHECK_EQ(info.in_recovery, 0);
   CHECK(info.cwnd <= info.ssthresh);
+  h_clear(&t);
+  synack_conn_release(c);
+  h_free(&t);
+}
+
+/*
+ * A lost retransmission (RFC 8985's reasoning): once data sent after the
+ * retransmission of 1000 is SACKed while 1000 is still missing, 1000 is sent
+ * again at once instead of waiting for the timeout.
+ */
+static void test_lost_retransmission(void) {
+  harness t;
+  synack_conn *c;
+  struct synack_conn_info info;
+  static const uint8_t more[4000];
+  uint32_t off[64], una = ISS + 1 + 1000, blk[2], k, fence = 0;
+  int n, i, resent = 0;
+  h_init(&t);
+  c = sack_conn(&t, 0);
+  send_and_ack(&t, c, 1000); /* cwnd 1400 */
+  CHECK_EQ(synack_conn_send(c, more, 4000, t.now), 4000);
+  CHECK_EQ(sent_offsets(&t, off, 64), 14); /* 1000 .. 2300 */
+  blk[0] = 1100;
+  for (k = 1200; k <= 3000 && resent < 2; k += 100) {
+    blk[1] = k; /* everything from 1100 up to k has arrived, 1000 has not */
+    feed_sack(&t, una, 1, blk);
+    n = sent_offsets(&t, off, 64);
+    for (i = 0; i < n; i++) {
+      if (off[i] != 1000)
+        continue;
+      resent++;
+      if (resent == 1) {
+        synack_conn_info(c, &info);
+        fence = info.snd_max - (ISS + 1); /* what was sent before the retransmission */
+      } else {
+        CHECK(k > fence); /* again only once data sent after it was SACKed */
+        if (getenv("SACK_DEBUG"))
+          printf("  resent again at SACK to %u, fence %u\n", k, fence);
+      }
+    }
+  }
+  CHECK_EQ(resent, 2);
+  synack_conn_info(c, &info);
+  CHECK_EQ(info.timeouts, 0);
+  CHECK_EQ(info.in_recovery, 1);
+  CHECK_EQ(c->sb.lost_rxt, 1);
   h_clear(&t);
   synack_conn_release(c);
   h_free(&t);
@@ -333,6 +380,7 @@ int main(void) {
   RUN(test_receiver_block_order);
   RUN(test_receiver_block_count);
   RUN(test_recovery_resends_holes_only);
+  RUN(test_lost_retransmission);
   RUN(test_rto_skips_sacked);
   RUN(test_scoreboard_bounds);
   RUN(test_no_sack_ignored);

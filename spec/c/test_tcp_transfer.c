@@ -198,8 +198,8 @@ static void run(unsigned drop_every, uint32_t isn_a, uint32_t isn_b, int opts_on
       synack_conn_info(W.conn[i], &info);
 #ifndef TRANSFER_BASE
       if (getenv("TRANSFER_DEBUG"))
-        printf("    side %d: retransmits %u rtos %u recoveries %u paws %u\n", i, info.retransmits,
-               W.conn[i]->rtos, W.conn[i]->recoveries, W.conn[i]->paws_drops);
+        printf("    side %d: retransmits %u rtos %u recoveries %u paws %u lost_rxt %u\n", i, info.retransmits,
+               W.conn[i]->rtos, W.conn[i]->recoveries, W.conn[i]->paws_drops, W.conn[i]->sb.lost_rxt);
 #endif
       CHECK_EQ(info.state, SYNACK_CLOSED);
       CHECK_EQ(info.error, 0);

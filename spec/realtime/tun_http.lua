@@ -14,6 +14,8 @@ if not tun then
   os.exit(0)
 end
 print("ok " .. tostring(tun))
+local pcap = dir .. "/run.pcap"
+assert(net:capture(pcap))
 local clock0 = os.time()
 local h4 = net:host{addr = "198.18.0.2", link = tun}
 local h6 = net:host{addr = "2001:db8::2", link = tun}
@@ -117,7 +119,26 @@ print(("ok downloaded 1 MiB from python's http.server byte-exact in %.3f s (%d r
   :format(net.now - t0, c:info().retransmits))
 os.execute("kill $(cat " .. dir .. "/py.pid) 2>/dev/null")
 
-net:close()
+net:close() -- flushes the capture
 synack._uv_run("nowait")
+
+-- the capture holds both directions, and Wireshark finds every checksum right
+local p = assert(io.popen("tshark -r " .. pcap .. " -n -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE"
+  .. " -T fields -E separator=/t -e ip.src -e ipv6.src -e tcp.checksum.status -e _ws.malformed 2>/dev/null"))
+local rows, srcs, bad = 0, {}, {}
+for line in p:lines() do
+  local v4, v6, status, malformed = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t?(.*)$")
+  assert(v4, "tshark: " .. line)
+  rows = rows + 1
+  srcs[v4 ~= "" and v4 or v6] = true
+  -- the kernel's own ICMPv6 (router solicitations) shows too: not TCP, no status
+  if (status ~= "" and status ~= "1") or malformed ~= "" then bad[#bad + 1] = line end
+end
+assert(p:close(), "tshark failed")
+assert(#bad == 0, "tshark: bad packets: " .. table.concat(bad, " | "))
+for _, a in ipairs({"198.18.0.1", "198.18.0.2", "2001:db8::1", "2001:db8::2"}) do
+  assert(srcs[a], "no packet from " .. a .. " in the capture")
+end
+print(("ok capture: %d packets, both directions, checksums good (tshark)"):format(rows))
 assert(synack._uv_handles() == 0, "handles left open")
 print("ok handles closed (" .. os.time() - clock0 .. " s)")

@@ -292,6 +292,7 @@ static void enter_recovery(synack_conn *c, uint64_t now) {
   if (c->sack_ok) {
     c->cwnd = c->ssthresh;
     c->sb.high_rxt = c->snd_una;
+    c->sb.rxt_watch = 0;
     synack__retransmit(c, now);
   } else {
     synack__retransmit(c, now);
@@ -410,6 +411,8 @@ static int ack_step(synack_conn *c, const synack_segment *seg,
               sacked)) { /* RFC 6675 2: an ACK that SACKs new data is a duplicate too */
     dup_ack(c, now);
   }
+  if (c->in_recovery && c->sack_ok)
+    synack__sack_check_resent(c);
   /* the send window, if this segment is newer than the last that set it */
   if (seq_lt(c->snd_wl1, seg->seq) ||
       (c->snd_wl1 == seg->seq && seq_leq(c->snd_wl2, ack))) {

@@ -526,6 +526,10 @@ void synack_net_drop(synack_net *n, uint32_t from, uint32_t to, uint32_t id,
   record_drop(n, from, to, id, why, pkt, len);
 }
 
+void synack_net_tap_input(synack_net *n, const uint8_t *pkt, size_t len) {
+  if (n->tap_on && n->cb.tap) n->cb.tap(n->ud, n, pkt, len, n->now);
+}
+
 size_t synack_net_pending(const synack_net *n) { return n->npackets; }
 
 /* Running ----------------------------------------------------------------- */

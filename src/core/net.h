@@ -193,6 +193,12 @@ int synack_net_inject(synack_net *n, uint32_t index, const synack_segment *seg);
 uint8_t *synack_net_deliver(synack_net *n, uint64_t at, uint32_t to,
                             uint32_t from, uint32_t id, const uint8_t *pkt,
                             size_t len);
+/*
+ * Show a packet that came in from outside the network (a udp or tun link
+ * read it) to the tap, as transmit() does for the packets hosts send, so that
+ * a capture of a real link holds both directions.
+ */
+void synack_net_tap_input(synack_net *n, const uint8_t *pkt, size_t len);
 /* Record that a packet went nowhere, at now. */
 void synack_net_drop(synack_net *n, uint32_t from, uint32_t to, uint32_t id,
                      synack_why why, const uint8_t *pkt, size_t len);

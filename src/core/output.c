@@ -178,6 +178,8 @@ static uint32_t resend(synack_conn *c, synack_seq s, uint32_t max, uint64_t now)
   send_seg(c, s, len, flags, now);
   c->retransmits++;
   c->rtt_timing = 0; /* Karn: no sample from what was sent twice */
+  if (c->in_recovery && c->sack_ok)
+    synack__sack_resent(c, s, len);
   used = len + !!(flags & SYNACK_FIN);
   s = seq_add(s, used);
   if (seq_lt(c->snd_nxt, s))

@@ -99,6 +99,7 @@ void synack__sack_clear(synack_conn *c) {
   c->sb.n = 0;
   c->sb.bytes = 0;
   c->sb.high_rxt = c->snd_una;
+  c->sb.rxt_watch = 0;
 }
 
 /*
@@ -192,4 +193,56 @@ int synack__sack_next_hole(const synack_conn *c, int lost_only, synack_seq *seq,
     return 1;
   }
   return 0;
+}
+
+/*
+ * Lost retransmissions. RFC 6675 alone finds a lost retransmission only by
+ * the timeout. As RACK (RFC 8985) reasons, once data sent after a
+ * retransmission is SACKed while the retransmission is neither ACKed nor
+ * SACKed, the retransmission is lost too (barring reordering). One
+ * retransmission is watched at a time, the lowest one; when it is lost,
+ * HighRxt goes back to it so NextSeg's rule 1 sends it again.
+ */
+void synack__sack_resent(synack_conn *c, synack_seq s, uint32_t len) {
+  synack__scoreboard *sb = &c->sb;
+  if (sb->rxt_watch && !seq_lt(s, sb->rxt_seq))
+    return;
+  sb->rxt_watch = 1;
+  sb->rxt_seq = s;
+  sb->rxt_end = seq_add(s, len);
+  sb->rxt_fence = c->snd_max;
+}
+
+/* Watch the lowest hole below HighRxt (resent before, not yet confirmed). */
+static void watch_next(synack_conn *c) {
+  synack__scoreboard *sb = &c->sb;
+  int i;
+  sb->rxt_watch = 0;
+  for (i = 0; i < sb->n; i++) {
+    synack_seq a, b;
+    hole(c, i, &a, &b);
+    if (!seq_lt(a, sb->high_rxt))
+      return;
+    if (seq_lt(a, b)) {
+      /* when it was sent is not known: SND.MAX now is a late, safe fence */
+      synack__sack_resent(c, a, (uint32_t)(seq_min(b, sb->high_rxt) - a));
+      return;
+    }
+  }
+}
+
+void synack__sack_check_resent(synack_conn *c) {
+  synack__scoreboard *sb = &c->sb;
+  if (!sb->rxt_watch)
+    return;
+  if (seq_geq(c->snd_una, sb->rxt_end) ||
+      seq_geq(synack__sack_skip(c, sb->rxt_seq), sb->rxt_end)) {
+    watch_next(c); /* it arrived */
+    return;
+  }
+  if (sb->n > 0 && seq_gt(blk_e(c, sb->n - 1), sb->rxt_fence)) {
+    sb->high_rxt = seq_max(sb->rxt_seq, c->snd_una);
+    sb->rxt_watch = 0;
+    sb->lost_rxt++;
+  }
 }

@@ -68,6 +68,10 @@ typedef struct synack__scoreboard {
   uint8_t n;
   uint32_t bytes;      /* the sum of their lengths */
   synack_seq high_rxt; /* RFC 6675 HighRxt: the end of the highest retransmission */
+  /* the lowest retransmission still unconfirmed, watched for loss (sack.c) */
+  synack_seq rxt_seq, rxt_end, rxt_fence; /* fence: SND.MAX when it was sent */
+  uint8_t rxt_watch;
+  uint32_t lost_rxt; /* retransmissions found lost */
 } synack__scoreboard;
 
 /* Take the SACK blocks of an ACK; 1 when they SACKed bytes not SACKed before. */
@@ -82,6 +86,10 @@ uint32_t synack__sack_below(const synack_conn *c, synack_seq s);
 synack_seq synack__sack_skip(const synack_conn *c, synack_seq s);
 /* The first SACKed byte at or after s, or `end` when none comes before it. */
 synack_seq synack__sack_next_sacked(const synack_conn *c, synack_seq s, synack_seq end);
+/* In SACK recovery: [s, s + len) was just resent. */
+void synack__sack_resent(synack_conn *c, synack_seq s, uint32_t len);
+/* In SACK recovery, after an ACK: a watched retransmission found lost is due again. */
+void synack__sack_check_resent(synack_conn *c);
 /* RFC 6675 NextSeg rule 1 (lost_only) or rule 3: a hole to resend; 0 when none. */
 int synack__sack_next_hole(const synack_conn *c, int lost_only, synack_seq *seq,
                            uint32_t *len);

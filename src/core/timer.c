@@ -181,6 +181,7 @@ static void on_rexmt(synack_conn *c, uint64_t now) {
   if (c->nretx > 1)
     synack__sack_clear(c);
   c->sb.high_rxt = c->snd_una;
+  c->sb.rxt_watch = 0;
   synack__rtt_backoff(&c->rtt);
   c->rtt_timing = 0;
   c->snd_nxt = c->snd_una; /* go back: resend from the oldest */

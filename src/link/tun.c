@@ -83,9 +83,10 @@ synack_link *synack_tun_new(synack_clock *clk, const char *name,
   }
   rc = configure(t->name, cidrs, ncidr, mtu, sys_errno);
   if (rc == 0) rc = uv_poll_init(synack_uvloop_loop(synack_clock_uvloop(clk)), &t->poll, t->fd);
-  if (rc != 0) {
-    *err = rc < 0 && rc > -4096 ? SYNACK_EINVAL : rc;
-    if (rc < 0 && rc > -4096) *sys_errno = -rc;
+  if (rc != 0) { /* a SYNACK_E* code from configure, or a libuv error from uv_poll_init */
+    int from_uv = !(rc > SYNACK__ERR_BASE && rc < SYNACK__ERR_END);
+    if (from_uv) *sys_errno = -rc;
+    *err = from_uv ? SYNACK_EINVAL : rc;
     close(t->fd);
     free(t);
     return NULL;

@@ -134,10 +134,12 @@ synack_link *synack_udp_new(synack_clock *clk, const char *bind,
   if (rc == 0) rc = uv_udp_recv_start(&u->udp, on_alloc, on_recv);
   if (rc == 0) rc = synack_net_add_link(synack_clock_net(clk), &u->link);
   if (rc != 0) {
-    *uverr = rc < 0 && rc > -4096 ? rc : 0;
-    *err = rc == UV_EADDRINUSE ? SYNACK_EADDRINUSE
+    int from_uv = rc != SYNACK_ENOMEM; /* add_link's only error */
+    *uverr = from_uv ? rc : 0;
+    *err = !from_uv ? SYNACK_ENOMEM
+           : rc == UV_EADDRINUSE ? SYNACK_EADDRINUSE
            : rc == UV_EACCES || rc == UV_EPERM ? SYNACK_EPERM
-           : rc == SYNACK_ENOMEM ? SYNACK_ENOMEM
+           : rc == UV_EADDRNOTAVAIL ? SYNACK_EADDRNOTAVAIL
            : SYNACK_EINVAL;
     udp_free(&u->link);
     return NULL;

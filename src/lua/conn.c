@@ -157,6 +157,11 @@ static int conn_recv(lua_State *L) {
   luaL_argcheck(L, max >= 1, 2, "max bytes >= 1 expected");
   c = enter(L, p, "c:recv");
   if (!c) return lsynack_pusherror(L, SYNACK_ENOTCONN);
+  { /* the buffer holds what is there, not `max` (which may be huge) */
+    struct synack_conn_info i;
+    synack_conn_info(c, &i);
+    if ((lua_Integer)i.recv_queued < max) max = i.recv_queued > 0 ? (lua_Integer)i.recv_queued : 1;
+  }
   buf = lsynack_netbuf(p->ln, (size_t)max);
   if (!buf) return lsynack_pusherror(L, SYNACK_ENOMEM);
   n = synack_conn_recv(c, buf, (size_t)max, synack_net_now(p->ln->n));

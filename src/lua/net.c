@@ -215,9 +215,12 @@ static void read_net_opts(lua_State *L, uint64_t *seed, int *trace) {
       if (!clock || (strcmp(clock, "virtual") && strcmp(clock, "real")))
         luaL_argerror(L, 1, "field 'clock' must be \"virtual\" or \"real\"");
     } else if (strcmp(k, "seed") == 0) {
-      if (!lua_isnumber(L, -1))
+      lua_Number x = lua_tonumber(L, -1);
+      /* an integer that fits (a float-to-integer overflow would be UB) */
+      if (lua_type(L, -1) != LUA_TNUMBER || x != x || x != (lua_Number)(int64_t)x ||
+          x < -9.2e18 || x > 9.2e18)
         luaL_argerror(L, 1, "field 'seed' must be an integer");
-      *seed = (uint64_t)(lua_Integer)lua_tonumber(L, -1);
+      *seed = lua_isinteger(L, -1) ? (uint64_t)lua_tointeger(L, -1) : (uint64_t)(int64_t)x;
     } else if (strcmp(k, "trace") == 0) {
       *trace = lua_toboolean(L, -1);
     } else {

@@ -95,12 +95,6 @@ int lsynack_net_udp(lua_State *L) {
   return 1;
 }
 
-static lsynack_wire *check_live(lua_State *L, const char *mt) {
-  lsynack_wire *w = luaL_checkudata(L, 1, mt);
-  if (!w->ln->n) luaL_error(L, "synack: the network is closed");
-  return w;
-}
-
 static int udp_index(lua_State *L) {
   lsynack_wire *w = luaL_checkudata(L, 1, LSYNACK_UDP_MT);
   const char *k = luaL_checkstring(L, 2);
@@ -246,5 +240,4 @@ static void link_metatable(lua_State *L, const char *mt, lua_CFunction index,
 void lsynack_open_reallink(lua_State *L) {
   link_metatable(L, LSYNACK_UDP_MT, udp_index, udp_tostring);
   link_metatable(L, LSYNACK_TUN_MT, tun_index, tun_tostring);
-  (void)check_live;
 }
