@@ -353,17 +353,56 @@ static void do_user_call(fz *f, synack_conn *c, uint8_t what) {
   }
 }
 
+/*
+ * Connection options for both the listener and the active connection, from
+ * the bits of the input's first byte (bit 0 says whether to connect at once):
+ * 1 cubic, 2 keepalive, 3 user timeout, 4 no Nagle and no delayed ACK,
+ * 5 no timestamps, 6 no SACK, 7 no window scale.
+ */
+static void base_opts(fz *f, synack_conn_opts *o) {
+  uint8_t b = f->len ? f->in[0] : 0;
+  memset(o, 0, sizeof *o);
+  o->set = SYNACK_OPT_SET_SNDBUF | SYNACK_OPT_SET_RCVBUF;
+  o->sndbuf = SNDBUF;
+  o->rcvbuf = RCVBUF;
+  if (b & 0x02) {
+    o->set |= SYNACK_OPT_SET_CC;
+    o->cc = 1;
+  }
+  if (b & 0x04) {
+    o->set |= SYNACK_OPT_SET_KEEPALIVE;
+    o->keepalive_us = 2000000;
+  }
+  if (b & 0x08) {
+    o->set |= SYNACK_OPT_SET_USER_TIMEOUT;
+    o->user_timeout_us = 5000000;
+  }
+  if (b & 0x10) {
+    o->set |= SYNACK_OPT_SET_NAGLE | SYNACK_OPT_SET_DELAYED_ACK;
+    o->nagle = o->delayed_ack = 0;
+  }
+  if (b & 0x20) {
+    o->set |= SYNACK_OPT_SET_TIMESTAMPS;
+    o->timestamps = 0;
+  }
+  if (b & 0x40) {
+    o->set |= SYNACK_OPT_SET_SACK;
+    o->sack = 0;
+  }
+  if (b & 0x80) {
+    o->set |= SYNACK_OPT_SET_WSCALE;
+    o->wscale = -1;
+  }
+}
+
 static void connect_active(fz *f) {
   synack_conn_opts o;
   synack_conn *c;
   int err;
-  memset(&o, 0, sizeof o);
-  o.set = SYNACK_OPT_SET_PORT | SYNACK_OPT_SET_SNDBUF | SYNACK_OPT_SET_RCVBUF |
-          SYNACK_OPT_SET_ISN;
+  base_opts(f, &o);
+  o.set |= SYNACK_OPT_SET_PORT | SYNACK_OPT_SET_ISN;
   o.port = host_port[0];
   o.isn = 0xfffff000u; /* wraps soon */
-  o.sndbuf = SNDBUF;
-  o.rcvbuf = RCVBUF;
   c = synack_host_connect(f->h, &f->peer, peer_port[0], &o, f->now, &err);
   if (c) {
     track(f, c, SYNACK_SYN_SENT);
@@ -560,10 +599,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   f.now = 1000000;
 
-  memset(&lo, 0, sizeof lo);
-  lo.set = SYNACK_OPT_SET_SNDBUF | SYNACK_OPT_SET_RCVBUF;
-  lo.sndbuf = SNDBUF;
-  lo.rcvbuf = RCVBUF;
+  base_opts(&f, &lo);
   f.l = synack_host_listen(f.h, 80, 2, &lo, &err);
   if (!f.l)
     FAIL("listen: %d", err);

@@ -179,7 +179,7 @@ describe("synack.expect", function()
       log[#log + 1] = s:recv()
     end)
     net:run()
-    assert.same({0.02, "hi", 0.04}, log) -- reading opens the window: an ACK at once
+    assert.same({0.02, "hi", 0.24}, log) -- the ACK for "hi" is the delayed one, 200 ms later
   end)
 
   it("works on a connection, relative to its iss and irs", function()

@@ -27,19 +27,45 @@ describe("lifetimes", function()
       c:close()
     end
     full_gc()
-    assert.truthy(weak.c) -- anchored: not CLOSED yet
+    assert.is_nil(weak.c) -- no hooks: the userdata goes, the connection stays
+    assert.equal(1, a:count())
     local s = assert(l:accept())
     assert.equal("left behind", s:recv())
     assert.equal("EOF", select(2, s:recv()))
     s:close()
     net:run()
-    assert.equal("CLOSED", weak.c.state)
-    full_gc()
-    assert.is_nil(weak.c) -- CLOSED and unreferenced: collected
+    local states = {}
+    for _, ev in ipairs(net:trace()) do
+      if ev.kind == "state" and ev.host == A then states[#states + 1] = ev.to end
+    end
+    assert.same({"SYN-SENT", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT", "CLOSED"}, states)
     s = nil -- luacheck: ignore
     full_gc()
     assert.equal(0, a:count())
     assert.equal(0, b:count())
+  end)
+
+  it("keeps a dropped connection with hooks, and its hooks run to the end", function()
+    local net, a, b = pair()
+    local l = b:listen(80)
+    local weak = setmetatable({}, {__mode = "v"})
+    local seen = {}
+    do
+      local c = a:connect(B, 80)
+      c:on("state", function(_, _, to) seen[#seen + 1] = to end)
+      weak.c = c
+      assert(c:wait("ESTABLISHED"))
+      c:close()
+    end
+    full_gc()
+    assert.truthy(weak.c) -- anchored: it has hooks and is not CLOSED
+    local s = assert(l:accept())
+    assert.is_nil(s:recv())
+    s:close()
+    net:run()
+    assert.same({"ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT", "CLOSED"}, seen)
+    full_gc()
+    assert.is_nil(weak.c) -- CLOSED and unreferenced: collected
   end)
 
   it("keeps connections a script never held", function()

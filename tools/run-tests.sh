@@ -69,7 +69,7 @@ done
 cd "$here" || exit 1
 if [ -n "$vg" ]; then
   # shellcheck disable=SC2086
-  LUA=$LUA $vg --trace-children=yes bin/synack tools/soak.lua 40 7 >"$out" 2>&1
+  LUA=$LUA $vg --trace-children=yes bin/synack tools/soak.lua 40 1 >"$out" 2>&1
   rc=$?
   cat "$out"
   if [ "$rc" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi

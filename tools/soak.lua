@@ -129,16 +129,19 @@ local function run(opts)
         objects[s] = true
         local plan = plans[lane.client.addr .. ":" .. s:info().remote_port]
         if plan then
-          net:spawn(function()
-            plan.server_ok = side(s, plan.id, plan.down, plan.up,
-              plan.close == "client" and function() while not plan.client_shut do net:sleep(0.05) end end,
-              function() plan.server_shut = true end)
-            plan.server_shut = true
-            plan.server_done = true
-          end)
+          net:spawn(function(sc, pl)
+            pl.server_ok = side(sc, pl.id, pl.down, pl.up,
+              pl.close == "client" and function() while not pl.client_shut do net:sleep(0.05) end end,
+              function() pl.server_shut = true end)
+            pl.server_shut = true
+            pl.server_done = true
+          end, s, plan)
         else
+          fail(0, "accepted a connection nobody opened: " .. tostring(s))
           s:abort()
         end
+        -- the stack slot would keep the last connection alive (LuaJIT scans it whole)
+        s, plan = nil, nil -- luacheck: ignore 311
       end
     end)
   end
@@ -177,6 +180,10 @@ local function run(opts)
           net:sleep(0.1)
           waited = waited + 0.1
         end
+        if ok and not plan.server_done then
+          fail(id, ("the server side never finished (client %s, %d/%d bytes, close %s, lane %s)"):format(
+            c.state, #plan.up, #plan.down, plan.close, lane.client.addr))
+        end
         report.done = report.done + 1
         if plan.client_ok and plan.server_ok then report.exact = report.exact + 1 end
         plans[lane.client.addr .. ":" .. c:info().local_port] = nil
@@ -206,10 +213,15 @@ local function run(opts)
   -- CLOSED connections are freed once their objects are collected
   for _ = 1, 4 do collectgarbage("collect") end
   net:advance(1)
+  -- what the hosts still hold, less the CLOSED connections whose objects a
+  -- stack slot of a suspended task may still reference (they go with it)
   report.leftover = 0
   for _, lane in ipairs(lanes) do
     report.leftover = report.leftover + lane.client:count() + lane.server:count()
     lane.listener:close()
+  end
+  for c in pairs(objects) do
+    if c.state == "CLOSED" then report.leftover = report.leftover - 1 end
   end
   -- drop everything the script held; no connection object may survive
   lanes, plans = nil, nil -- luacheck: ignore 311

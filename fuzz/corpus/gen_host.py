@@ -87,6 +87,12 @@ seeds = {
         + release(0, False) + advance(27) + advance(27)),
 }
 
+# The first byte is also read as option bits (fuzz_host.c, base_opts): a
+# deliver op whose value sets some of them runs a seed with other options.
+seeds["passive_cubic_nagle_off"] = b"\x1a" + seeds["passive_transfer_close"][1:]
+seeds["active_keepalive_no_ts"] = b"\x27" + seeds["rfc5961_blind"][1:] + advance(22) * 4
+seeds["zero_window_no_sack_no_ws"] = bytes([0xc2]) + seeds["out_of_order_and_sack"][1:]
+
 here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "host")
 os.makedirs(here, exist_ok=True)
 for name, data in seeds.items():

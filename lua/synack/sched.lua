@@ -26,6 +26,12 @@ local pack = table.pack or function(...) return {n = select("#", ...), ...} end
 
 local tasks_of = setmetatable({}, {__mode = "k"}) -- coroutine -> task
 
+--- t (seconds) on the clock's grid of whole microseconds, so that a deadline
+-- compares equal to the time the network reaches for it.
+local function on_grid(t)
+  return math.floor(t * 1e6 + 0.5) / 1e6
+end
+
 local function etimedout(what)
   return nil, "ETIMEDOUT: " .. what, "ETIMEDOUT"
 end
@@ -86,7 +92,7 @@ local function wait(net, pred, timeout, every_step)
   local r = pack(pred())
   if r[1] ~= nil then return r end
   if timeout == 0 then return nil, "timeout" end
-  local deadline = timeout and net.now + timeout
+  local deadline = timeout and on_grid(net.now + timeout)
   if current_task(net) then
     if deadline then net:_alarm(deadline) end
     while true do
@@ -209,7 +215,7 @@ function M.install(methods)
     check_seconds(seconds, "advance", 1)
     never_from_hook(self, "net:advance")
     no_run_in_task(self, "net:advance")
-    local limit = self.now + seconds
+    local limit = on_grid(self.now + seconds)
     repeat
       repeat
         run_tasks(self)
@@ -217,7 +223,7 @@ function M.install(methods)
       until status ~= "woken"
       run_tasks(self)
       self:_setnow(limit) -- real time: waits (a while at most), virtual: jumps
-    until self.now >= limit
+    until self.now + 5e-7 >= limit -- (the clock counts whole microseconds)
     return true
   end
 
@@ -226,7 +232,7 @@ function M.install(methods)
     check_self(self, "synack.network", "sleep")
     check_seconds(seconds, "sleep", 1)
     if current_task(self) then
-      local deadline = self.now + seconds
+      local deadline = on_grid(self.now + seconds)
       wait(self, function() if self.now >= deadline then return true end end, seconds)
       return true
     end
@@ -287,7 +293,7 @@ function M.install(methods)
     if type(data) ~= "string" then error("bad argument #1 to 'sendall' (string expected)", 2) end
     check_timeout(timeout, "sendall", 2)
     local net, off = self.net, 1
-    local deadline = timeout and net.now + timeout
+    local deadline = timeout and on_grid(net.now + timeout)
     while off <= #data do
       local r, why = wait(net, function()
         local n, err, code = self:send(off == 1 and data or data:sub(off))

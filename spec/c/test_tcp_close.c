@@ -41,6 +41,63 @@ static void test_active_close(void) {
   h_free(&t);
 }
 
+/* The rings are allocated at first use and given back once done with:
+   the send ring when our FIN is ACKed, the receive ring when the FIN is read. */
+static void test_buffers_given_back(void) {
+  harness t;
+  synack_conn *c;
+  struct synack_conn_info i;
+  uint8_t b[16];
+  h_init(&t);
+  c = h_active(&t, ISS, IRS, 65535);
+  synack_conn_info(c, &i);
+  CHECK_EQ(i.buffer_bytes, 0); /* nothing sent or received yet */
+  CHECK_EQ(synack_conn_send(c, (const uint8_t *)"out", 3, t.now), 3);
+  H_FEED(&t, "P.", IRS + 1, ISS + 4, 65535, "in");
+  synack_conn_info(c, &i);
+  CHECK_EQ(i.buffer_bytes, 65536 + 65535); /* h_opts: sndbuf 64 KiB, rcvbuf 65535 */
+  CHECK_EQ(synack_conn_close(c, t.now), 0);
+  h_clear(&t);
+  H_FEED(&t, ".", IRS + 3, ISS + 5, 65535, ""); /* our FIN is ACKed */
+  CHECK_EQ(synack_conn_state(c), SYNACK_FIN_WAIT_2);
+  synack_conn_info(c, &i);
+  CHECK_EQ(i.buffer_bytes, 65535);
+  H_FEED(&t, "F.", IRS + 3, ISS + 5, 65535, "");
+  CHECK_EQ(synack_conn_state(c), SYNACK_TIME_WAIT);
+  synack_conn_info(c, &i);
+  CHECK_EQ(i.buffer_bytes, 65535); /* "in" is still unread */
+  CHECK_EQ(synack_conn_recv(c, b, sizeof b, t.now), 2);
+  synack_conn_info(c, &i);
+  CHECK_EQ(i.buffer_bytes, 0);
+  CHECK_EQ(synack_conn_recv(c, b, sizeof b, t.now), SYNACK_EOF);
+  h_clear(&t);
+  synack_conn_release(c);
+  h_free(&t);
+}
+
+/* FIN-WAIT-2 without the peer's FIN: a held connection waits with no deadline
+   (a script can still read); released, it is closed at most 2 MSL later
+   (counted from the host's latest time, which release() is not given). */
+static void test_fin_wait_2_orphan(void) {
+  harness t;
+  synack_conn *c;
+  h_init(&t);
+  c = h_active(&t, ISS, IRS, 65535);
+  CHECK_EQ(synack_conn_close(c, t.now), 0);
+  h_clear(&t);
+  H_FEED(&t, ".", IRS + 1, ISS + 2, 65535, "");
+  CHECK_EQ(synack_conn_state(c), SYNACK_FIN_WAIT_2);
+  h_advance(&t, 10 * MSL2);
+  CHECK_EQ(synack_conn_state(c), SYNACK_FIN_WAIT_2); /* held: waits on */
+  CHECK_EQ(synack_host_deadline(t.h), SYNACK_NEVER); /* and costs no timer */
+  synack_conn_release(c);
+  CHECK(synack_host_deadline(t.h) <= t.now + MSL2);
+  h_advance(&t, MSL2);
+  CHECK_EQ(synack_host_conn_count(t.h), 0);
+  H_NOTHING(&t);
+  h_free(&t);
+}
+
 /* 3.6 case 1, passive side: CLOSE-WAIT, LAST-ACK, CLOSED. */
 static void test_passive_close(void) {
   harness t;
@@ -288,6 +345,8 @@ static void test_close_in_syn_received(void) {
 int main(void) {
   RUN(test_close_in_syn_received);
   RUN(test_active_close);
+  RUN(test_buffers_given_back);
+  RUN(test_fin_wait_2_orphan);
   RUN(test_passive_close);
   RUN(test_simultaneous_close);
   RUN(test_fin_ack_together);

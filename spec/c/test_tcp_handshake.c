@@ -240,6 +240,71 @@ static void test_syn_give_up_default(void) {
   h_free(&t);
 }
 
+/*
+ * RFC 4987 3.6: with the SYN queue full a SYN is answered with a cookie; the
+ * ACK that returns it makes the connection (MSS kept, other options not); a
+ * wrong cookie draws the reset an ACK in LISTEN always draws.
+ */
+static void test_syn_cookies(void) {
+  harness t;
+  synack_conn_opts o = h_opts(ISS);
+  synack_listener *l;
+  synack_conn *c;
+  struct synack_conn_info i;
+  hseg e;
+  uint8_t buf[16];
+  synack_seq cookie;
+  int err;
+  h_init(&t);
+  l = synack_host_listen(t.h, 80, 1, &o, &err);
+  t.peer_port = 2000;
+  h_feed_syn(&t, "S", 100, 0, 65535, 1460);
+  H_EXPECT(&t, "S.", ISS, 101, 0);
+  t.peer_port = 2001; /* the queue is full now */
+  h_feed_syn(&t, "S", 5000, 0, 65535, 1300);
+  CHECK(CHECK_POP(&t, &e));
+  free(e.data);
+  cookie = e.seg.seq;
+  CHECK_EQ(e.seg.ack, 5001);
+  CHECK_EQ(synack_host_conn_count(t.h), 1);
+  /* a wrong cookie (or a stray ACK): reset, nothing made */
+  H_FEED(&t, ".", 5001, cookie + 2, 65535, "");
+  H_EXPECT(&t, "R", cookie + 2, 0, 0);
+  H_FEED(&t, ".", 5002, cookie + 1, 65535, ""); /* not the ISN the cookie was made for */
+  H_EXPECT(&t, "R", cookie + 1, 0, 0);
+  CHECK_EQ(synack_host_conn_count(t.h), 1);
+  /* the right one, a minute later (the next time slot), with data */
+  t.now += 60000000;
+  H_FEED(&t, "P.", 5001, cookie + 1, 65535, "hello");
+  H_NOTHING(&t); /* the data is taken, its ACK delayed */
+  CHECK_EQ(synack_host_conn_count(t.h), 2);
+  CHECK_EQ(synack_listener_pending(l), 1);
+  c = synack_listener_accept(l);
+  CHECK(c != NULL);
+  synack_conn_info(c, &i);
+  CHECK_EQ(i.state, SYNACK_ESTABLISHED);
+  CHECK_EQ(i.iss, cookie);
+  CHECK_EQ(i.irs, 5000);
+  CHECK_EQ(i.mss, 1300); /* from the cookie's table */
+  CHECK_EQ(i.sack_ok, 0);
+  CHECK_EQ(i.snd_wscale, 0);
+  CHECK_EQ(synack_conn_recv(c, buf, sizeof buf, t.now), 5);
+  h_clear(&t);
+  /* too late: two slots on, the cookie is stale */
+  t.peer_port = 2002;
+  h_feed_syn(&t, "S", 7000, 0, 65535, 1460);
+  CHECK(CHECK_POP(&t, &e));
+  free(e.data);
+  cookie = e.seg.seq;
+  t.now += 130000000;
+  H_FEED(&t, ".", 7001, cookie + 1, 65535, "");
+  H_EXPECT(&t, "R", cookie + 1, 0, 0);
+  h_clear(&t);
+  synack_conn_release(c);
+  synack_listener_close(l, t.now);
+  h_free(&t);
+}
+
 /* 3.10.7.1: a segment for no connection and no listener draws a reset. */
 static void test_closed_port(void) {
   harness t;
@@ -294,7 +359,15 @@ static void test_backlog(void) {
   }
   H_EXPECT(&t, "S.", ISS, 101, 0);
   H_EXPECT(&t, "S.", ISS, 101, 0);
-  H_NOTHING(&t); /* the third is dropped */
+  /* the third finds the SYN queue full: a SYN cookie, nothing kept */
+  {
+    hseg e;
+    CHECK(CHECK_POP(&t, &e));
+    CHECK_EQ(e.seg.flags, SYNACK_SYN | SYNACK_ACK);
+    CHECK(e.seg.seq != ISS);
+    free(e.data);
+  }
+  H_NOTHING(&t);
   CHECK_EQ(synack_host_conn_count(t.h), 2);
   t.peer_port = 2000;
   H_FEED(&t, ".", 101, ISS + 1, 65535, "");
@@ -477,6 +550,7 @@ int main(void) {
   RUN(test_closed_port);
   RUN(test_listen_other);
   RUN(test_backlog);
+  RUN(test_syn_cookies);
   RUN(test_syn_received_rst);
   RUN(test_ports);
   return CHECK_DONE();

@@ -4,6 +4,10 @@
  * delivery or deadline. About 1 MiB goes each way, ISNs just below 2^32,
  * with and without dropping every Nth packet; the bytes must arrive exactly,
  * both sides must close and end CLOSED (one through TIME-WAIT).
+ * Each run prints the virtual time until both sides hold every byte ("data
+ * in"): the measure of loss recovery. TRANSFER_SWEEP=1 runs drop rates 1/3
+ * to 1/20 with SACK and timestamps, without, and with CUBIC;
+ * TRANSFER_DEBUG=1 prints each side's retransmission counters.
  */
 #include <stdlib.h>
 

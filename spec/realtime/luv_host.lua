@@ -23,6 +23,7 @@ print("ok main chunk drives luv's loop")
 
 -- 2. the host program runs the loop (uv.run); synack progresses inside it
 local got, err_inside = {}, nil
+local guard = uv.new_timer()
 local payload = ("0123456789"):rep(5000)
 c:send(payload)
 local poll = uv.new_timer()
@@ -32,18 +33,46 @@ poll:start(1, 1, function()
   if #table.concat(got) >= #payload then
     local ok, e = pcall(net.run_until, net, function() return false end, 0.01)
     err_inside = not ok and e
-    poll:stop()
     poll:close()
+    guard:close()
   end
 end)
-local guard = uv.new_timer()
-guard:start(5000, 0, function() uv.stop() end)
-uv.run("default") -- returns once nothing but synack's idle handles remain... or the guard
-guard:close()
+guard:start(5000, 0, function() uv.stop() end) -- a bound, in case synack never delivers
+local t0 = uv.hrtime()
+uv.run("default") -- returns when nothing is left: synack's idle handles keep nothing alive
+if not guard:is_closing() then guard:close() end
+assert((uv.hrtime() - t0) / 1e9 < 4, "uv.run only returned through the guard")
 assert(table.concat(got) == payload, "transfer under uv.run incomplete: " .. #table.concat(got))
 print("ok transfer under uv.run")
 assert(err_inside and tostring(err_inside):find("host program runs it"), tostring(err_inside))
 print("ok driving from a luv callback raises: " .. tostring(err_inside):gsub("\n.*", ""))
+
+-- 2b. tasks of net:spawn are resumed inside uv.run as well
+local echoed
+net:spawn(function()
+  local s2 = assert(l:accept())
+  local d = assert(s2:recv())
+  s2:send(d:upper())
+  s2:close()
+end)
+local c2 = a:connect("198.18.0.2", 80)
+net:spawn(function()
+  assert(c2:wait("ESTABLISHED"))
+  c2:send("ping")
+  echoed = c2:recv()
+end)
+local check = uv.new_timer()
+local bound = 0
+check:start(5, 5, function()
+  bound = bound + 1
+  if echoed or bound > 600 then
+    check:close()
+    uv.stop()
+  end
+end)
+uv.run("default")
+assert(echoed == "PING", "tasks did not run under uv.run: " .. tostring(echoed))
+print("ok tasks resumed under uv.run")
 
 -- 3. every handle synack opened is closed with the network
 net:close()

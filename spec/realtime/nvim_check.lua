@@ -2,6 +2,7 @@
 -- synack on Neovim's own loop (vim.uv / vim.loop), which Neovim runs; the
 -- script waits with vim.wait. Writes "ok <what>" lines, or "fail <why>", to
 -- the file named by $SYNACK_NVIM_OUT, then quits Neovim.
+-- luacheck: globals vim
 local lines = {}
 local function say(s) lines[#lines + 1] = s end
 

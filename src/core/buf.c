@@ -29,6 +29,13 @@ void synack__sndbuf_free(synack__sndbuf *b) {
   b->head = b->len = 0;
 }
 
+void synack__trim_buffers(synack_conn *c) {
+  if (c->snd.data && c->fin_sent && seq_gt(c->snd_una, c->snd_fin_seq))
+    synack__sndbuf_free(&c->snd);
+  if (c->rcv.data && c->rcv_fin && c->rcv.len == 0)
+    synack__rcvbuf_free(&c->rcv);
+}
+
 uint32_t synack__sndbuf_space(const synack__sndbuf *b) {
   return b->cap - b->len;
 }

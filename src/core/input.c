@@ -105,6 +105,7 @@ static void challenge_ack(synack_conn *c, uint64_t now) {
 static void enter_time_wait(synack_conn *c, const synack_segment *seg,
                             uint64_t now) {
   synack__timer_stop_all(c);
+  synack__trim_buffers(c);
   synack__set_state(c, SYNACK_TIME_WAIT, seg, now);
   if (c->state == SYNACK_TIME_WAIT) /* MUST-13: 2 MSL */
     synack__timer_set(c, SYNACK__T_2MSL, now + 2 * c->host->cfg.msl_us);
@@ -157,6 +158,7 @@ static void take_fin(synack_conn *c, const synack_segment *seg, uint64_t now) {
   c->rcv_fin = 1;
   c->rcv_fin_ooo = 0;
   c->ack_now = 1;
+  synack__trim_buffers(c);
   c->pend |= SYNACK_NOTICE_READABLE;
   switch (c->state) {
   case SYNACK_SYN_RECEIVED:
@@ -441,6 +443,7 @@ static int ack_step(synack_conn *c, const synack_segment *seg,
   case SYNACK_FIN_WAIT_1:
     if (c->fin_sent && seq_gt(c->snd_una, c->snd_fin_seq)) {
       synack__set_state(c, SYNACK_FIN_WAIT_2, seg, now);
+      synack__trim_buffers(c);
       /* an orphan must not wait for the peer's FIN forever (timer.c) */
       if (c->state == SYNACK_FIN_WAIT_2)
         synack__timer_set(c, SYNACK__T_2MSL, now + 2 * c->host->cfg.msl_us);

@@ -119,25 +119,16 @@ void synack_listener_close(synack_listener *l, uint64_t now) {
   free(l);
 }
 
-/* RFC 9293 3.10.7.2: a segment for a port in LISTEN. */
-void synack__listener_input(synack_listener *l, const synack_segment *seg,
-                            uint64_t now) {
-  synack_host *h = l->host;
-  synack_conn *c;
-  if (seg->flags & SYNACK_RST) /* first: a reset is ignored */
-    return;
-  if (seg->flags & SYNACK_ACK) { /* second: any ACK is bad here */
-    synack__reset_for(h, NULL, l, seg, now);
-    return;
-  }
-  if (!(seg->flags & SYNACK_SYN)) /* fourth: anything else is dropped */
-    return;
-  /* third: a SYN; the security check is not done (no compartments) */
-  if (l->nsyn >= l->backlog || l->nacc >= l->backlog)
-    return; /* queues full: drop, the peer will retry */
-  c = synack__conn_new(h, &l->opts);
+/*
+ * A new passive connection for the peer of `seg`, in the listener's SYN
+ * queue, still in LISTEN: irs is the peer's ISN, iss ours. NULL when out of
+ * memory or the tuple is taken.
+ */
+static synack_conn *passive_new(synack_listener *l, const synack_segment *seg,
+                                synack_seq irs, synack_seq iss, uint64_t now) {
+  synack_conn *c = synack__conn_new(l->host, &l->opts);
   if (!c)
-    return;
+    return NULL;
   c->raddr = seg->src;
   c->rport = seg->sport;
   c->lport = l->port;
@@ -145,7 +136,7 @@ void synack__listener_input(synack_listener *l, const synack_segment *seg,
   c->hooks = l->hooks;
   if (synack__hash_insert(c) != 0) {
     synack__conn_free(c);
-    return;
+    return NULL;
   }
   c->listener = l;
   c->refs = 1; /* the listener's hold, handed to whoever accepts */
@@ -157,22 +148,83 @@ void synack__listener_input(synack_listener *l, const synack_segment *seg,
   l->synq = c;
   l->nsyn++;
   c->state = SYNACK_LISTEN;
-  c->irs = seg->seq;
-  c->rcv_nxt = seq_add(seg->seq, 1);
+  c->irs = irs;
+  c->rcv_nxt = seq_add(irs, 1);
   c->rcv_adv = c->rcv_nxt;
-  c->iss = (l->opts.set & SYNACK_OPT_SET_ISN)
-               ? l->opts.isn
-               : synack__isn(h->cfg.isn_secret, &h->cfg.addr, c->lport,
-                             &c->raddr, c->rport, now);
+  c->iss = iss;
   c->snd_una = c->iss;
   c->snd_nxt = c->snd_max = seq_add(c->iss, 1);
   c->snd_buf_seq = seq_add(c->iss, 1);
   c->snd_wnd = seg->win; /* never scaled in a SYN (RFC 7323 2.2) */
   c->max_sndwnd = c->snd_wnd;
-  c->snd_wl1 = seg->seq;
+  c->snd_wl1 = irs;
   c->snd_wl2 = c->iss;
   c->last_rcv = now;
   c->recover = c->iss;
+  return c;
+}
+
+/*
+ * The ACK of a cookie SYN,ACK (cookie.c): the connection is made now, from
+ * what the cookie kept (the peer's MSS; no other option), and the ACK is
+ * processed as the one that ends SYN-RECEIVED. Returns 0 when `seg` is not
+ * such an ACK.
+ */
+static int cookie_accept(synack_listener *l, const synack_segment *seg, uint64_t now) {
+  uint16_t mss;
+  uint32_t mms_s;
+  synack_conn *c;
+  if (!synack__cookie_check(l, seg, now, &mss))
+    return 0;
+  if (l->nacc >= l->backlog)
+    return 1; /* no room to accept: dropped, as if lost */
+  c = passive_new(l, seg, seq_add(seg->seq, (uint32_t)-1),
+                  seq_add(seg->ack, (uint32_t)-1), now);
+  if (!c)
+    return 1;
+  c->peer_mss = mss;
+  mms_s = l->host->cfg.mtu - (seg->src.family == 6 ? 40 : 20) - 20;
+  c->smss = mss < mms_s ? mss : mms_s;
+  c->rexmt_since = now;
+  c->busy++;
+  synack__set_state(c, SYNACK_SYN_RECEIVED, NULL, now);
+  if (c->state == SYNACK_SYN_RECEIVED)
+    synack__conn_input(c, seg, now);
+  c->busy--;
+  synack__conn_maybe_free(c);
+  return 1;
+}
+
+/* RFC 9293 3.10.7.2: a segment for a port in LISTEN. */
+void synack__listener_input(synack_listener *l, const synack_segment *seg,
+                            uint64_t now) {
+  synack_host *h = l->host;
+  synack_conn *c;
+  if (seg->flags & SYNACK_RST) /* first: a reset is ignored */
+    return;
+  if (seg->flags & SYNACK_ACK) { /* second: any ACK is bad here, but a cookie's */
+    if (!(seg->flags & SYNACK_SYN) && cookie_accept(l, seg, now))
+      return;
+    synack__reset_for(h, NULL, l, seg, now);
+    return;
+  }
+  if (!(seg->flags & SYNACK_SYN)) /* fourth: anything else is dropped */
+    return;
+  /* third: a SYN; the security check is not done (no compartments) */
+  if (l->nacc >= l->backlog)
+    return; /* accept queue full: drop, the peer will retry */
+  if (l->nsyn >= l->backlog) {
+    synack__cookie_send(l, seg, now); /* SYN queue full: keep nothing (RFC 4987 3.6) */
+    return;
+  }
+  c = passive_new(l, seg, seg->seq,
+                  (l->opts.set & SYNACK_OPT_SET_ISN)
+                      ? l->opts.isn
+                      : synack__isn(h->cfg.isn_secret, &h->cfg.addr, l->port,
+                                    &seg->src, seg->sport, now),
+                  now);
+  if (!c)
+    return;
   c->rtt_timing = 1;
   c->rtt_start = now;
   synack__syn_options(c, seg);

@@ -256,6 +256,8 @@ struct synack_listener {
   void *data;
   synack_conn *synq, *accq, *accq_tail; /* doubly linked through qnext/qprev */
   size_t nsyn, nacc;
+  uint64_t cookie_until; /* cookie ACKs are taken until then (cookie.c) */
+  uint32_t cookies_sent;
 };
 
 struct synack_host {
@@ -306,11 +308,20 @@ void synack__reset_for(synack_host *h, synack_conn *c, synack_listener *l,
 void synack__conn_opts_resolve(const synack_host *h, const synack_conn_opts *in,
                                synack_conn_opts *out, int family);
 
+/* cookie.c: SYN cookies (RFC 4987 3.6) when the SYN queue is full */
+void synack__cookie_send(synack_listener *l, const synack_segment *syn, uint64_t now);
+int synack__cookie_check(synack_listener *l, const synack_segment *ack,
+                         uint64_t now, uint16_t *mss);
+
 /* listener.c */
 void synack__listener_input(synack_listener *l, const synack_segment *seg,
                             uint64_t now);
 void synack__listener_established(synack_conn *c, uint64_t now);
 void synack__listener_unlink(synack_conn *c);
+
+/* Give back the rings a connection is done with: the send ring once our FIN
+   is acknowledged, the receive ring once the peer's FIN is read (buf.c). */
+void synack__trim_buffers(synack_conn *c);
 
 /* input.c */
 void synack__syn_options(synack_conn *c, const synack_segment *seg); /* negotiate from a SYN */

@@ -199,9 +199,11 @@ struct synack_conn_info {
   uint32_t sacked_bytes;          /* bytes the peer SACKed above snd_una (the scoreboard) */
   uint32_t sack_blocks;           /* ranges in the scoreboard (at most 8) */
   uint32_t rcv_ooo_blocks;        /* out-of-order islands we hold, hence SACK blocks we report */
+  uint32_t lost_retransmits;      /* retransmissions found lost in SACK recovery and resent */
   /* timestamps (RFC 7323) */
   uint32_t ts_recent;             /* TS.Recent: the TSval we echo */
   uint32_t paws_drops;            /* segments dropped as old duplicates (PAWS) */
+  uint32_t buffer_bytes;          /* memory held by the send and receive rings now */
 };
 
 /* Hosts ------------------------------------------------------------------ */

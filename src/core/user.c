@@ -173,6 +173,7 @@ long synack_conn_recv(synack_conn *c, uint8_t *buf, size_t cap, uint64_t now) {
   if (c->rcv.len && cap)
     n = synack__rcvbuf_read(&c->rcv, buf, cap > 0xffffffffu ? 0xffffffffu : (uint32_t)cap);
   if (n > 0) {
+    synack__trim_buffers(c); /* the peer's FIN is read: the ring goes */
     /* window update once the right edge can move by a useful amount (MUST-39) */
     if (!c->rcv_fin && (c->state == SYNACK_ESTABLISHED || c->state == SYNACK_FIN_WAIT_1 ||
                         c->state == SYNACK_FIN_WAIT_2)) {
@@ -310,8 +311,10 @@ void synack_conn_info(const synack_conn *c, struct synack_conn_info *out) {
   out->sacked_bytes = c->sb.bytes;
   out->sack_blocks = c->sb.n;
   out->rcv_ooo_blocks = c->rcv.nooo;
+  out->lost_retransmits = c->sb.lost_rxt;
   out->ts_recent = c->ts_recent;
   out->paws_drops = c->paws_drops;
+  out->buffer_bytes = (c->snd.data ? c->snd.cap : 0) + (c->rcv.data ? c->rcv.cap : 0);
   if (c->rcv_urg) {
     synack_seq readpos = seq_add(c->rcv_nxt, (uint32_t)0 - c->rcv.len);
     if (c->rcv_fin)

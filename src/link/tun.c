@@ -26,7 +26,9 @@ static void tun_free(synack_link *l);
 
 static const synack_link_ops tun_ops = {"tun", tun_send, tun_free};
 
-int synack_link_is_tun(const synack_link *l) { return l->ops == &tun_ops; }
+int synack_link_is_tun(const synack_link *l) {
+  return l->ops == &tun_ops;
+}
 const char *synack_tun_name(const synack_link *l) {
   return ((const tun_link *)l)->name;
 }
@@ -43,10 +45,13 @@ void synack_tun_counts(const synack_link *l, uint64_t *sent, uint64_t *received,
 static void on_readable(uv_poll_t *p, int status, int events) {
   tun_link *t = p->data;
   int i;
-  if (status < 0 || !(events & UV_READABLE)) return;
-  for (i = 0; i < 256; i++) { /* a bound, so that one busy device cannot starve the loop */
+  if (status < 0 || !(events & UV_READABLE))
+    return;
+  for (i = 0; i < 256;
+       i++) { /* a bound, so that one busy device cannot starve the loop */
     ssize_t n = read(t->fd, t->buf, sizeof t->buf);
-    if (n <= 0) break; /* EAGAIN, or an error the next poll will show again */
+    if (n <= 0)
+      break; /* EAGAIN, or an error the next poll will show again */
     t->received++;
     synack_clock_input(t->clk, &t->link, t->buf, (size_t)n);
   }
@@ -56,12 +61,15 @@ static void on_readable(uv_poll_t *p, int status, int events) {
 static int configure(const char *ifname, const char *const *cidrs, int ncidr,
                      int mtu, int *sys_errno) {
   int i, rc = 0;
-  if (ncidr == 0) return SYNACK_EINVAL;
+  if (ncidr == 0)
+    return SYNACK_EINVAL;
   for (i = 0; i < ncidr && rc == 0; i++) {
     synack_addr a;
     int prefix;
-    if (synack_tundev_parse_cidr(cidrs[i], &a, &prefix) != 0) return SYNACK_EINVAL;
-    rc = synack_tundev_configure(ifname, &a, prefix, i == 0 ? mtu : 0, sys_errno);
+    if (synack_tundev_parse_cidr(cidrs[i], &a, &prefix) != 0)
+      return SYNACK_EINVAL;
+    rc = synack_tundev_configure(ifname, &a, prefix, i == 0 ? mtu : 0,
+                                 sys_errno);
   }
   return rc;
 }
@@ -82,10 +90,14 @@ synack_link *synack_tun_new(synack_clock *clk, const char *name,
     return NULL;
   }
   rc = configure(t->name, cidrs, ncidr, mtu, sys_errno);
-  if (rc == 0) rc = uv_poll_init(synack_uvloop_loop(synack_clock_uvloop(clk)), &t->poll, t->fd);
-  if (rc != 0) { /* a SYNACK_E* code from configure, or a libuv error from uv_poll_init */
+  if (rc == 0)
+    rc = uv_poll_init(synack_uvloop_loop(synack_clock_uvloop(clk)), &t->poll,
+                      t->fd);
+  if (rc != 0) { /* a SYNACK_E* code from configure, or a libuv error from
+                    uv_poll_init */
     int from_uv = !(rc > SYNACK__ERR_BASE && rc < SYNACK__ERR_END);
-    if (from_uv) *sys_errno = -rc;
+    if (from_uv)
+      *sys_errno = -rc;
     *err = from_uv ? SYNACK_EINVAL : rc;
     close(t->fd);
     free(t);
@@ -100,7 +112,8 @@ synack_link *synack_tun_new(synack_clock *clk, const char *name,
   t->link.flags = SYNACK_LINK_EXTERNAL;
 #endif
   rc = uv_poll_start(&t->poll, UV_READABLE, on_readable);
-  if (rc == 0) rc = synack_net_add_link(synack_clock_net(clk), &t->link);
+  if (rc == 0)
+    rc = synack_net_add_link(synack_clock_net(clk), &t->link);
   if (rc != 0) {
     *err = rc == SYNACK_ENOMEM ? SYNACK_ENOMEM : SYNACK_EINVAL;
     tun_free(&t->link);
@@ -131,7 +144,8 @@ static void on_close(uv_handle_t *h) {
   free(t);
 }
 
-/* The network frees its links: stop polling; the descriptor and memory go in on_close. */
+/* The network frees its links: stop polling; the descriptor and memory go in
+ * on_close. */
 static void tun_free(synack_link *l) {
   tun_link *t = (tun_link *)l;
   uv_close((uv_handle_t *)&t->poll, on_close);

@@ -24,7 +24,9 @@ static void udp_free(synack_link *l);
 
 static const synack_link_ops udp_ops = {"udp", udp_send, udp_free};
 
-int synack_link_is_udp(const synack_link *l) { return l->ops == &udp_ops; }
+int synack_link_is_udp(const synack_link *l) {
+  return l->ops == &udp_ops;
+}
 
 int synack__parse_hostport(const char *text, struct sockaddr_storage *out) {
   char host[64];
@@ -35,15 +37,18 @@ int synack__parse_hostport(const char *text, struct sockaddr_storage *out) {
   if (text[0] == '[') {
     start = text + 1;
     end = strchr(start, ']');
-    if (!end || end[1] != ':') return UV_EINVAL;
+    if (!end || end[1] != ':')
+      return UV_EINVAL;
     colon = end + 1;
   } else {
     colon = strrchr(text, ':');
-    if (!colon) return UV_EINVAL;
+    if (!colon)
+      return UV_EINVAL;
     end = colon;
   }
   n = (size_t)(end - start);
-  if (n == 0 || n >= sizeof host) return UV_EINVAL;
+  if (n == 0 || n >= sizeof host)
+    return UV_EINVAL;
   memcpy(host, start, n);
   host[n] = '\0';
   port = strtol(colon + 1, &stop, 10);
@@ -63,11 +68,13 @@ static int format_hostport(const struct sockaddr_storage *ss, char *out,
   if (ss->ss_family == AF_INET6) {
     const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
     rc = uv_ip6_name(s6, host, sizeof host);
-    if (rc == 0) snprintf(out, cap, "[%s]:%u", host, ntohs(s6->sin6_port));
+    if (rc == 0)
+      snprintf(out, cap, "[%s]:%u", host, ntohs(s6->sin6_port));
   } else {
     const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
     rc = uv_ip4_name(s4, host, sizeof host);
-    if (rc == 0) snprintf(out, cap, "%s:%u", host, ntohs(s4->sin_port));
+    if (rc == 0)
+      snprintf(out, cap, "%s:%u", host, ntohs(s4->sin_port));
   }
   return rc;
 }
@@ -83,12 +90,13 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                     const struct sockaddr *addr, unsigned flags) {
   udp_link *u = h->data;
   (void)flags;
-  if (nread <= 0 || !addr) return; /* nothing, or an error we cannot act on */
+  if (nread <= 0 || !addr)
+    return; /* nothing, or an error we cannot act on */
   u->received++;
   if (!u->fixed_peer) {
-    memcpy(&u->peer, addr, addr->sa_family == AF_INET6
-                               ? sizeof(struct sockaddr_in6)
-                               : sizeof(struct sockaddr_in));
+    memcpy(&u->peer, addr,
+           addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                       : sizeof(struct sockaddr_in));
     u->has_peer = 1;
   }
   synack_clock_input(u->clk, &u->link, (const uint8_t *)buf->base,
@@ -131,16 +139,18 @@ synack_link *synack_udp_new(synack_clock *clk, const char *bind,
   u->udp.data = u;
   synack__uvloop_opened(u->ul);
   rc = uv_udp_bind(&u->udp, (const struct sockaddr *)&local, 0);
-  if (rc == 0) rc = uv_udp_recv_start(&u->udp, on_alloc, on_recv);
-  if (rc == 0) rc = synack_net_add_link(synack_clock_net(clk), &u->link);
+  if (rc == 0)
+    rc = uv_udp_recv_start(&u->udp, on_alloc, on_recv);
+  if (rc == 0)
+    rc = synack_net_add_link(synack_clock_net(clk), &u->link);
   if (rc != 0) {
     int from_uv = rc != SYNACK_ENOMEM; /* add_link's only error */
     *uverr = from_uv ? rc : 0;
-    *err = !from_uv ? SYNACK_ENOMEM
-           : rc == UV_EADDRINUSE ? SYNACK_EADDRINUSE
+    *err = !from_uv                            ? SYNACK_ENOMEM
+           : rc == UV_EADDRINUSE               ? SYNACK_EADDRINUSE
            : rc == UV_EACCES || rc == UV_EPERM ? SYNACK_EPERM
-           : rc == UV_EADDRNOTAVAIL ? SYNACK_EADDRNOTAVAIL
-           : SYNACK_EINVAL;
+           : rc == UV_EADDRNOTAVAIL            ? SYNACK_EADDRNOTAVAIL
+                                               : SYNACK_EINVAL;
     udp_free(&u->link);
     return NULL;
   }
@@ -176,7 +186,8 @@ int synack_udp_sockname(const synack_link *l, char *out, size_t cap) {
   struct sockaddr_storage ss;
   int n = sizeof ss;
   int rc = uv_udp_getsockname(&u->udp, (struct sockaddr *)&ss, &n);
-  if (rc < 0) return rc;
+  if (rc < 0)
+    return rc;
   return format_hostport(&ss, out, cap);
 }
 
@@ -194,7 +205,8 @@ static void on_close(uv_handle_t *h) {
   free(u);
 }
 
-/* The network frees its links: close the socket; the memory goes in on_close. */
+/* The network frees its links: close the socket; the memory goes in on_close.
+ */
 static void udp_free(synack_link *l) {
   udp_link *u = (udp_link *)l;
   uv_close((uv_handle_t *)&u->udp, on_close);

@@ -2,11 +2,12 @@
  * conn.c: the connection userdata: send, recv, close, shutdown, abort,
  * info, state, hooks.
  *
- * Lifetime: the userdata holds one retain on the core connection and is
- * anchored by its network while the connection is not CLOSED; once CLOSED
- * and unreferenced, __gc releases it and the core frees it. When the core
- * frees a connection first (its network is freed), `c` becomes NULL and the
- * methods answer ENOTCONN.
+ * Lifetime: the userdata holds one retain on the core connection; the
+ * network anchors it while the connection has Lua hooks and is not CLOSED
+ * (reanchor). Unreferenced, __gc releases it: the core runs the connection
+ * to its end on its own and frees it once CLOSED. When the core frees a
+ * connection first (its network is freed), `c` becomes NULL and the methods
+ * answer ENOTCONN.
  */
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +41,21 @@ static lsynack_conn *checkconn(lua_State *L, int idx) {
   return p;
 }
 
+/*
+ * The network anchors a connection's userdata while the connection is not
+ * CLOSED and has Lua hooks of its own or from its listener: the hooks must
+ * keep running after the script dropped the connection. Without hooks the
+ * core runs the connection to its end by itself; the userdata can go, its
+ * __gc releases the core connection, and the core then knows nobody holds
+ * it (an orphan in FIN-WAIT-2 does not wait for the peer's FIN forever).
+ */
+static void reanchor(lua_State *L, int idx) {
+  lsynack_conn *p = (lsynack_conn *)lua_touserdata(L, idx);
+  int on = p->c && p->ln->n && synack_conn_state(p->c) != SYNACK_CLOSED &&
+           ((p->mask | p->inherit) & (SYNACK_HOOK_ALL | LSYNACK_HOOK_STATE));
+  lsynack_anchor(L, p->ln, idx, on);
+}
+
 void lsynack_pushconn(lua_State *L, lsynack_net *ln, synack_conn *c, int adopt) {
   lsynack_conn *p;
   synack_listener *l;
@@ -64,7 +80,7 @@ void lsynack_pushconn(lua_State *L, lsynack_net *ln, synack_conn *c, int adopt) 
     if (lsynack_getobj(L, l) == LUA_TUSERDATA) lsynack_inherit(L, -2, -1);
     lua_pop(L, 1);
   }
-  if (synack_conn_state(c) != SYNACK_CLOSED) lsynack_anchor(L, ln, -1, 1);
+  reanchor(L, -1);
   lua_replace(L, top + 1);
   lua_settop(L, top + 1);
 }
@@ -81,6 +97,7 @@ void lsynack_inherit(lua_State *L, int connidx, int listeneridx) {
   lua_pop(L, 1);
   p->inherit = pl->mask;
   if (p->c) synack_conn_set_hooks(p->c, (p->mask | p->inherit) & SYNACK_HOOK_ALL);
+  reanchor(L, connidx);
 }
 
 void lsynack_conn_closed(lua_State *L, lsynack_net *ln, synack_conn *c) {
@@ -305,6 +322,7 @@ static int conn_on(lua_State *L) {
   p->mask = lsynack_hook_add(L);
   if (p->c) synack_conn_set_hooks(p->c, (p->mask | p->inherit) & SYNACK_HOOK_ALL);
   lua_settop(L, 1);
+  reanchor(L, 1);
   return 1;
 }
 
@@ -313,6 +331,7 @@ static int conn_off(lua_State *L) {
   p->mask = lsynack_hook_remove(L);
   if (p->c) synack_conn_set_hooks(p->c, (p->mask | p->inherit) & SYNACK_HOOK_ALL);
   lua_settop(L, 1);
+  reanchor(L, 1);
   return 1;
 }
 

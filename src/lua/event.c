@@ -34,24 +34,17 @@ static void set_segment(lua_State *L, const uint8_t *pkt, size_t len) {
   lua_setfield(L, -2, "seg");
 }
 
-/* conn = the connection's userdata while it lives, else its "a:p > b:p" text. */
+/*
+ * conn = the connection's userdata while it lives, else its "a:p > b:p"
+ * text. The table keeps only a light pointer (`_conn`) and the text, and
+ * __index resolves `conn` when asked, so that a kept trace does not keep
+ * connections alive.
+ */
 static void set_conn(lua_State *L, const synack_event *e, const char *tuple,
                      size_t len) {
   const char *sep = strstr(tuple, " > ");
-  int found = 0;
-  if (lsynack_getobj(L, e->conn) == LUA_TUSERDATA) {
-    lsynack_conn *p = (lsynack_conn *)lua_touserdata(L, -1);
-    char now[128];
-    if (p->c == e->conn) {
-      lsynack_conn_tuple(p->c, now, sizeof now);
-      found = strlen(now) == len && memcmp(now, tuple, len) == 0;
-    }
-  }
-  if (!found) {
-    lua_pop(L, 1);
-    lua_pushlstring(L, tuple, len);
-  }
-  lua_setfield(L, -2, "conn");
+  lua_pushlightuserdata(L, (void *)(uintptr_t)e->conn);
+  lua_setfield(L, -2, "_conn");
   lua_pushlstring(L, tuple, len);
   lua_setfield(L, -2, "tuple");
   if (sep) {
@@ -60,6 +53,30 @@ static void set_conn(lua_State *L, const synack_event *e, const char *tuple,
     lua_pushlstring(L, sep + 3, len - (size_t)(sep - tuple) - 3);
     lua_setfield(L, -2, "remote");
   }
+}
+
+/* event.conn: the live userdata of the connection, or the tuple text. */
+static int event_index(lua_State *L) {
+  const char *k = lua_tostring(L, 2);
+  const void *c;
+  size_t len;
+  const char *tuple;
+  if (!k || strcmp(k, "conn") != 0) return 0;
+  lua_getfield(L, 1, "_conn");
+  c = lua_touserdata(L, -1);
+  lua_getfield(L, 1, "tuple");
+  tuple = lua_tolstring(L, -1, &len);
+  if (!c || !tuple) return 0;
+  if (lsynack_getobj(L, c) == LUA_TUSERDATA) {
+    lsynack_conn *p = (lsynack_conn *)lua_touserdata(L, -1);
+    char now[128];
+    if (p->c == c && p->ln->n) {
+      lsynack_conn_tuple(p->c, now, sizeof now);
+      if (strlen(now) == len && memcmp(now, tuple, len) == 0) return 1;
+    }
+  }
+  lua_pushvalue(L, -2); /* the tuple */
+  return 1;
 }
 
 void lsynack_pushevent(lua_State *L, lsynack_net *ln, size_t i) {
@@ -199,5 +216,7 @@ void lsynack_open_event(lua_State *L) {
   luaL_newmetatable(L, LSYNACK_EVENT_MT);
   lua_pushcfunction(L, event_tostring);
   lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, event_index);
+  lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
 }

@@ -35,7 +35,7 @@ static lua_Integer opt_int(lua_State *L, int arg, const char *key, lua_Integer l
   lua_Number x;
   if (lua_type(L, -1) != LUA_TNUMBER) opt_error(L, arg, key, "an integer");
   x = lua_tonumber(L, -1);
-  if (x != (lua_Number)(lua_Integer)x || x < (lua_Number)lo || x > (lua_Number)hi) {
+  if (!(x >= (lua_Number)lo && x <= (lua_Number)hi) || x != (lua_Number)(lua_Integer)x) {
     lua_pushfstring(L, "an integer in %f..%f", (double)lo, (double)hi);
     opt_error(L, arg, key, lua_tostring(L, -1));
   }

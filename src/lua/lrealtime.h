@@ -48,12 +48,14 @@ lsynack_rt *lsynack_rt_get(lua_State *L, int netidx);
 void lsynack_rt_sync(lsynack_rt *rt);
 synack_clock *lsynack_rt_clock(lsynack_rt *rt);
 
-/* net:_run([limit [, stop_on_wake]]), net:_stepq(), net:_setnow(t) in real time. */
+/* net:_run([limit [, stop_on_wake]]), net:_stepq(), net:_setnow(t) in real
+ * time. */
 int lsynack_rt_run(lua_State *L, lsynack_rt *rt);
 int lsynack_rt_stepq(lua_State *L, lsynack_rt *rt);
 int lsynack_rt_setnow(lua_State *L, lsynack_rt *rt);
 
-/* Add udp, tun, stop, _real to the network methods table at -1; register types. */
+/* Add udp, tun, stop, _real to the network methods table at -1; register types.
+ */
 void lsynack_open_realtime(lua_State *L);
 /* Add _uv_handles and _uv_run to the synack.core table at -1 (for tests). */
 void lsynack_open_realtime_core(lua_State *L);

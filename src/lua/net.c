@@ -217,8 +217,8 @@ static void read_net_opts(lua_State *L, uint64_t *seed, int *trace) {
     } else if (strcmp(k, "seed") == 0) {
       lua_Number x = lua_tonumber(L, -1);
       /* an integer that fits (a float-to-integer overflow would be UB) */
-      if (lua_type(L, -1) != LUA_TNUMBER || x != x || x != (lua_Number)(int64_t)x ||
-          x < -9.2e18 || x > 9.2e18)
+      if (lua_type(L, -1) != LUA_TNUMBER || !(x >= -9.2e18 && x <= 9.2e18) ||
+          x != (lua_Number)(int64_t)x)
         luaL_argerror(L, 1, "field 'seed' must be an integer");
       *seed = lua_isinteger(L, -1) ? (uint64_t)lua_tointeger(L, -1) : (uint64_t)(int64_t)x;
     } else if (strcmp(k, "trace") == 0) {
@@ -336,12 +336,34 @@ static void push_step_event(lua_State *L, lsynack_net *ln, size_t idx) {
   }
 }
 
+/*
+ * In real time, a step waits for the next event (lsynack_rt_stepq); the
+ * event it returns is the first one recorded meanwhile.
+ */
+static int real_step(lua_State *L, lsynack_net *ln, lsynack_rt *rt) {
+  size_t before = synack_net_trace_base(ln->n) + synack_net_trace_len(ln->n);
+  size_t base, len;
+  lsynack_rt_stepq(L, rt);
+  if (!lua_toboolean(L, -1)) return 0;
+  base = synack_net_trace_base(ln->n);
+  len = synack_net_trace_len(ln->n);
+  if (before < base) before = base; /* tracing off: the trace restarted */
+  if (before - base >= len) {      /* nothing recorded: a wake-up */
+    lsynack_pushalarm(L, ln);
+    return 1;
+  }
+  lsynack_pushevent(L, ln, before - base);
+  return 1;
+}
+
 /* net:step() -> the event it processed, or nil when nothing is pending. */
 static int net_step(lua_State *L) {
   lsynack_net *ln = lsynack_checknet(L, 1);
   size_t idx = SIZE_MAX;
+  lsynack_rt *rt;
   lsynack_nothook(L, ln, "net:step");
   ln->L = L;
+  if ((rt = lsynack_rt_get(L, 1)) != NULL) return real_step(L, ln, rt);
   if (!synack_net_step(ln->n, &idx)) return 0;
   push_step_event(L, ln, idx);
   return 1;

@@ -11,7 +11,8 @@
 
 lsynack_wire *lsynack_rt_testlink(lua_State *L, int idx) {
   lsynack_wire *w = luaL_testudata(L, idx, LSYNACK_UDP_MT);
-  if (!w) w = luaL_testudata(L, idx, LSYNACK_TUN_MT);
+  if (!w)
+    w = luaL_testudata(L, idx, LSYNACK_TUN_MT);
   return w;
 }
 
@@ -46,7 +47,8 @@ static void check_fields(lua_State *L, int idx, const char *const *known) {
   while (lua_next(L, idx)) {
     const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
     int i, ok = 0;
-    for (i = 0; known[i]; i++) ok |= strcmp(k, known[i]) == 0;
+    for (i = 0; known[i]; i++)
+      ok |= strcmp(k, known[i]) == 0;
     if (!ok) {
       lua_pushfstring(L, "unknown field '%s'", k);
       luaL_argerror(L, idx, lua_tostring(L, -1));
@@ -68,16 +70,20 @@ static void push_link(lua_State *L, synack_link *link, const char *mt) {
 }
 
 static int push_link_error(lua_State *L, int err, int uverr, const char *what) {
-  if (uverr == 0) return lsynack_pusherror(L, err);
+  if (uverr == 0)
+    return lsynack_pusherror(L, err);
   lua_pushnil(L);
-  lua_pushfstring(L, "%s: %s: %s", synack_err_name(err), what, uv_strerror(uverr));
+  lua_pushfstring(L, "%s: %s: %s", synack_err_name(err), what,
+                  uv_strerror(uverr));
   lua_pushstring(L, synack_err_name(err));
   return 3;
 }
 
-/* UDP ------------------------------------------------------------------------- */
+/* UDP -------------------------------------------------------------------------
+ */
 
-/* net:udp{bind = "127.0.0.1:7000", peer = "127.0.0.1:7001"} -> link | nil, err, code */
+/* net:udp{bind = "127.0.0.1:7000", peer = "127.0.0.1:7001"} -> link | nil, err,
+ * code */
 int lsynack_net_udp(lua_State *L) {
   static const char *const known[] = {"bind", "peer", NULL};
   synack_clock *clk = check_real(L, "net:udp");
@@ -88,9 +94,11 @@ int lsynack_net_udp(lua_State *L) {
   check_fields(L, 2, known);
   bind = opt_string(L, 2, "bind");
   peer = opt_string(L, 2, "peer");
-  if (!bind) luaL_argerror(L, 2, "field 'bind' is required (\"127.0.0.1:7000\")");
+  if (!bind)
+    luaL_argerror(L, 2, "field 'bind' is required (\"127.0.0.1:7000\")");
   link = synack_udp_new(clk, bind, peer, &err, &uverr);
-  if (!link) return push_link_error(L, err, uverr, bind);
+  if (!link)
+    return push_link_error(L, err, uverr, bind);
   push_link(L, link, LSYNACK_UDP_MT);
   return 1;
 }
@@ -104,10 +112,12 @@ static int udp_index(lua_State *L) {
     lsynack_getuv(L, 1, "net");
     return 1;
   }
-  if (!w->ln->n) return 0;
+  if (!w->ln->n)
+    return 0;
   synack_udp_counts(w->link, &sent, &received, &failed);
   if (strcmp(k, "sockname") == 0) {
-    if (synack_udp_sockname(w->link, text, sizeof text) != 0) return 0;
+    if (synack_udp_sockname(w->link, text, sizeof text) != 0)
+      return 0;
     lua_pushstring(L, text);
   } else if (strcmp(k, "sent") == 0) {
     lua_pushinteger(L, (lua_Integer)sent);
@@ -131,7 +141,8 @@ static int udp_tostring(lua_State *L) {
   return 1;
 }
 
-/* TUN ------------------------------------------------------------------------- */
+/* TUN -------------------------------------------------------------------------
+ */
 
 /* Read addr = "198.18.0.1/24" or {"198.18.0.1/24", "2001:db8::1/64"}. */
 static int read_cidrs(lua_State *L, int idx, const char **out, int max) {
@@ -148,7 +159,8 @@ static int read_cidrs(lua_State *L, int idx, const char **out, int max) {
         break;
       }
       if (lua_type(L, -1) != LUA_TSTRING)
-        luaL_argerror(L, idx, "field 'addr' must be a string or a list of strings");
+        luaL_argerror(L, idx,
+                      "field 'addr' must be a string or a list of strings");
       out[n++] = lua_tostring(L, -1);
       lua_pop(L, 1);
     }
@@ -159,7 +171,8 @@ static int read_cidrs(lua_State *L, int idx, const char **out, int max) {
   return n;
 }
 
-/* net:tun{name = "synack0", addr = "198.18.0.1/24", mtu = 1500} -> link | nil, err, code */
+/* net:tun{name = "synack0", addr = "198.18.0.1/24", mtu = 1500} -> link | nil,
+ * err, code */
 int lsynack_net_tun(lua_State *L) {
   static const char *const known[] = {"name", "addr", "mtu", NULL};
   synack_clock *clk = check_real(L, "net:tun");
@@ -172,7 +185,8 @@ int lsynack_net_tun(lua_State *L) {
   ncidr = read_cidrs(L, 2, cidrs, SYNACK_TUN_MAX_ADDRS);
   lua_getfield(L, 2, "mtu");
   if (!lua_isnil(L, -1)) {
-    if (!lua_isnumber(L, -1) || lua_tonumber(L, -1) < 68 || lua_tonumber(L, -1) > 65535)
+    if (!lua_isnumber(L, -1) || lua_tonumber(L, -1) < 68 ||
+        lua_tonumber(L, -1) > 65535)
       luaL_argerror(L, 2, "field 'mtu' must be a number in 68..65535");
     mtu = (int)lua_tonumber(L, -1);
   }
@@ -180,8 +194,9 @@ int lsynack_net_tun(lua_State *L) {
   link = synack_tun_new(clk, name, cidrs, ncidr, mtu, &err, &sys);
   if (!link) {
     lua_pushnil(L);
-    lua_pushfstring(L, "%s: cannot open TUN device %s: %s", synack_err_name(err),
-                    name ? name : "", sys ? strerror(sys) : synack_strerror(err));
+    lua_pushfstring(L, "%s: cannot open TUN device %s: %s",
+                    synack_err_name(err), name ? name : "",
+                    sys ? strerror(sys) : synack_strerror(err));
     lua_pushstring(L, synack_err_name(err));
     return 3;
   }
@@ -196,14 +211,17 @@ static int tun_index(lua_State *L) {
     lsynack_getuv(L, 1, "net");
     return 1;
   }
-  if (!w->ln->n) return 0;
+  if (!w->ln->n)
+    return 0;
   if (strcmp(k, "name") == 0) {
     lua_pushstring(L, synack_tun_name(w->link));
   } else if (strcmp(k, "received") == 0 || strcmp(k, "sent") == 0 ||
              strcmp(k, "failed") == 0) {
     uint64_t sent, received, failed;
     synack_tun_counts(w->link, &sent, &received, &failed);
-    lua_pushinteger(L, (lua_Integer)(k[0] == 'r' ? received : k[0] == 's' ? sent : failed));
+    lua_pushinteger(L, (lua_Integer)(k[0] == 'r'   ? received
+                                     : k[0] == 's' ? sent
+                                                   : failed));
   } else {
     return 0;
   }

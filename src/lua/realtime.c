@@ -29,10 +29,11 @@ typedef struct luv_ctx_head {
 /* The state's loop record (one per Lua state, in the registry). */
 typedef struct lsynack_uvbox {
   synack_uvloop *ul;
-  lua_State *mainL;     /* luv's main thread, or NULL on synack's own loop */
-  luv_pcall_fn pcall;   /* luv's callback pcall, or NULL */
-  lua_State *driver;    /* the thread running the loop from synack, while it does */
-  int depth;            /* synack's loop runs in progress (0 or 1) */
+  lua_State *mainL;   /* luv's main thread, or NULL on synack's own loop */
+  luv_pcall_fn pcall; /* luv's callback pcall, or NULL */
+  lua_State
+      *driver; /* the thread running the loop from synack, while it does */
+  int depth;   /* synack's loop runs in progress (0 or 1) */
 } lsynack_uvbox;
 
 struct lsynack_rt {
@@ -55,13 +56,15 @@ static const luv_ctx_head *luv_context(lua_State *L) {
   lua_rawget(L, LUA_REGISTRYINDEX);
   ctx = lua_type(L, -1) == LUA_TUSERDATA ? lua_touserdata(L, -1) : NULL;
   lua_pop(L, 1);
-  if (ctx && ctx->loop && ctx->L && ctx->cb_pcall) return ctx;
+  if (ctx && ctx->loop && ctx->L && ctx->cb_pcall)
+    return ctx;
   return NULL;
 }
 
 static int box_gc(lua_State *L) {
   lsynack_uvbox *box = luaL_checkudata(L, 1, LSYNACK_UVBOX_MT);
-  if (box->ul) synack_uvloop_release(box->ul);
+  if (box->ul)
+    synack_uvloop_release(box->ul);
   box->ul = NULL;
   return 0;
 }
@@ -79,7 +82,8 @@ static lsynack_uvbox *get_box(lua_State *L, int *err) {
     synack_uvloop_release(box->ul);
     box->ul = NULL;
   }
-  if (box && box->ul) return box;
+  if (box && box->ul)
+    return box;
   if (!box) {
     box = lua_newuserdata(L, sizeof *box);
     memset(box, 0, sizeof *box);
@@ -99,7 +103,8 @@ static lsynack_uvbox *get_box(lua_State *L, int *err) {
 /* Push `nil, "ENAME: message", "ENAME"` for a libuv error. */
 static int push_uverror(lua_State *L, int uverr, const char *what) {
   lua_pushnil(L);
-  lua_pushfstring(L, "%s: %s: %s", uv_err_name(uverr), what, uv_strerror(uverr));
+  lua_pushfstring(L, "%s: %s: %s", uv_err_name(uverr), what,
+                  uv_strerror(uverr));
   lua_pushstring(L, uv_err_name(uverr));
   return 3;
 }
@@ -110,17 +115,21 @@ static int push_uverror(lua_State *L, int uverr, const char *what) {
 static void run_due(lua_State *L, lsynack_rt *rt) {
   lsynack_net *ln = rt->ln;
   uint64_t now;
-  if (!rt->clk || !ln->n) return;
+  if (!rt->clk || !ln->n)
+    return;
   now = synack_clock_now(rt->clk);
   ln->L = L;
   rt->ticking++;
   while (ln->n && synack_net_next_deadline(ln->n) <= now) {
     size_t idx = 0;
-    if (!synack_net_step(ln->n, &idx)) break;
-    if (idx == SIZE_MAX) ln->woken = 1;
+    if (!synack_net_step(ln->n, &idx))
+      break;
+    if (idx == SIZE_MAX)
+      ln->woken = 1;
     rt->events++;
   }
-  if (ln->n) synack_net_set_now(ln->n, now);
+  if (ln->n)
+    synack_net_set_now(ln->n, now);
   rt->ticking--;
 }
 
@@ -130,13 +139,17 @@ static void run_due(lua_State *L, lsynack_rt *rt) {
  */
 static void resume_tasks(lua_State *L, lsynack_rt *rt) {
   lua_getglobal(L, "package");
-  if (!lua_istable(L, -1)) goto out;
+  if (!lua_istable(L, -1))
+    goto out;
   lua_getfield(L, -1, "loaded");
-  if (!lua_istable(L, -1)) goto out;
+  if (!lua_istable(L, -1))
+    goto out;
   lua_getfield(L, -1, "synack.sched");
-  if (!lua_istable(L, -1)) goto out;
+  if (!lua_istable(L, -1))
+    goto out;
   lua_getfield(L, -1, "run_tasks");
-  if (!lua_isfunction(L, -1) || lsynack_getobj(L, rt->ln) == LUA_TNIL) goto out;
+  if (!lua_isfunction(L, -1) || lsynack_getobj(L, rt->ln) == LUA_TNIL)
+    goto out;
   if (lua_pcall(L, 1, 0, 0) != 0) {
     lsynack_report(L, rt->ln, "a task", -1);
     lua_pop(L, 1);
@@ -145,12 +158,33 @@ out:
   lua_settop(L, 0);
 }
 
+/* due_lua(rt): run_due as a Lua C function, to be called protected. */
+static int due_lua(lua_State *L) {
+  run_due(L, lua_touserdata(L, 1));
+  return 0;
+}
+
+/*
+ * run_due, with any Lua error (out of memory; hooks report their own)
+ * reported instead of unwinding through the loop-running code.
+ */
+static void run_due_protected(lua_State *L, lsynack_rt *rt) {
+  lua_pushcfunction(L, due_lua);
+  lua_pushlightuserdata(L, rt);
+  if (lua_pcall(L, 1, 0, 0) != 0) {
+    rt->ticking = 0;
+    if (rt->ln->n) lsynack_report(L, rt->ln, "the real-time clock", -1);
+    lua_pop(L, 1);
+  }
+}
+
 /* The timer's work in Lua: tick_lua(rt) */
 static int tick_lua(lua_State *L) {
   lsynack_rt *rt = lua_touserdata(L, 1);
   lua_settop(L, 0);
   run_due(L, rt);
-  if (rt->box->depth == 0 && rt->ln->n && rt->ln->woken) resume_tasks(L, rt);
+  if (rt->box->depth == 0 && rt->ln->n && rt->ln->woken)
+    resume_tasks(L, rt);
   return 0;
 }
 
@@ -165,12 +199,14 @@ static void on_tick(void *ud, synack_clock *c, uint64_t now) {
   lua_State *L = box->depth > 0 ? box->driver : box->mainL;
   (void)c;
   (void)now;
-  if (!L || !rt->ln->n) return;
+  if (!L || !rt->ln->n)
+    return;
   lua_pushcfunction(L, tick_lua);
   lua_pushlightuserdata(L, rt);
   if (box->pcall) {
     int r = box->pcall(L, 1, 0, 0);
-    if (r > 0) lua_pop(L, r);
+    if (r > 0)
+      lua_pop(L, r);
   } else if (lua_pcall(L, 1, 0, 0) != 0) {
     fprintf(stderr, "synack: error in the real-time clock: %s\n",
             lua_tostring(L, -1));
@@ -182,11 +218,14 @@ static void on_tick(void *ud, synack_clock *c, uint64_t now) {
 
 int lsynack_rt_wanted(lua_State *L, int idx) {
   int real, err = 0;
-  if (lua_type(L, idx) != LUA_TTABLE) return 0;
+  if (lua_type(L, idx) != LUA_TTABLE)
+    return 0;
   lua_getfield(L, idx, "clock");
-  real = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "real") == 0;
+  real = lua_type(L, -1) == LUA_TSTRING &&
+         strcmp(lua_tostring(L, -1), "real") == 0;
   lua_pop(L, 1);
-  if (real) (void)get_box(L, &err); /* errors come again in lsynack_rt_open */
+  if (real)
+    (void)get_box(L, &err); /* errors come again in lsynack_rt_open */
   return real;
 }
 
@@ -196,9 +235,10 @@ int lsynack_rt_open(lua_State *L, lsynack_net *ln, int netidx) {
   int err = 0;
   netidx = lua_absindex(L, netidx);
   box = get_box(L, &err);
-  if (!box) return err > SYNACK__ERR_BASE && err < SYNACK__ERR_END
-                       ? lsynack_pusherror(L, err)
-                       : push_uverror(L, err, "cannot start a libuv loop");
+  if (!box)
+    return err > SYNACK__ERR_BASE && err < SYNACK__ERR_END
+               ? lsynack_pusherror(L, err)
+               : push_uverror(L, err, "cannot start a libuv loop");
   rt = lua_newuserdata(L, sizeof *rt);
   memset(rt, 0, sizeof *rt);
   luaL_setmetatable(L, LSYNACK_RT_MT);
@@ -228,19 +268,25 @@ lsynack_rt *lsynack_rt_get(lua_State *L, int netidx) {
 
 void lsynack_rt_close(lua_State *L, int netidx) {
   lsynack_rt *rt = lsynack_rt_get(L, netidx);
-  if (!rt || !rt->clk) return;
+  if (!rt || !rt->clk)
+    return;
   synack_clock_close(rt->clk);
   rt->clk = NULL;
-  if (rt->box->depth > 0) uv_stop(synack_uvloop_loop(rt->box->ul));
+  if (rt->box->depth > 0)
+    uv_stop(synack_uvloop_loop(rt->box->ul));
 }
 
 void lsynack_rt_sync(lsynack_rt *rt) {
-  if (rt && rt->clk && rt->ln->n) synack_clock_sync(rt->clk);
+  if (rt && rt->clk && rt->ln->n)
+    synack_clock_sync(rt->clk);
 }
 
-synack_clock *lsynack_rt_clock(lsynack_rt *rt) { return rt ? rt->clk : NULL; }
+synack_clock *lsynack_rt_clock(lsynack_rt *rt) {
+  return rt ? rt->clk : NULL;
+}
 
-/* Driving the loop ---------------------------------------------------------- */
+/* Driving the loop ----------------------------------------------------------
+ */
 
 /* Is function `fn` (at -1, popped) on the call stack of thread T? */
 static int on_stack(lua_State *L, lua_State *T) {
@@ -248,7 +294,8 @@ static int on_stack(lua_State *L, lua_State *T) {
   int level, found = 0;
   for (level = 0; !found && lua_getstack(T, level, &ar); level++) {
     lua_getinfo(T, "f", &ar);
-    if (T != L) lua_xmove(T, L, 1);
+    if (T != L)
+      lua_xmove(T, L, 1);
     found = lua_rawequal(L, -1, -2);
     lua_pop(L, 1);
   }
@@ -256,7 +303,8 @@ static int on_stack(lua_State *L, lua_State *T) {
   return found;
 }
 
-/* Push field `k` of table path package.loaded[mod] or _G[mod] (nil if absent). */
+/* Push field `k` of table path package.loaded[mod] or _G[mod] (nil if absent).
+ */
 static void push_lib_field(lua_State *L, const char *mod, const char *sub,
                            const char *k) {
   lua_getglobal(L, mod);
@@ -279,11 +327,14 @@ static void push_lib_field(lua_State *L, const char *mod, const char *sub,
  */
 static int host_running(lua_State *L, lsynack_uvbox *box) {
   int fast = 0;
-  if (!box->mainL) return 0;
+  if (!box->mainL)
+    return 0;
   push_lib_field(L, "vim", NULL, "in_fast_event");
-  if (lua_isfunction(L, -1) && lua_pcall(L, 0, 1, 0) == 0) fast = lua_toboolean(L, -1);
+  if (lua_isfunction(L, -1) && lua_pcall(L, 0, 1, 0) == 0)
+    fast = lua_toboolean(L, -1);
   lua_pop(L, 1);
-  if (fast) return 1;
+  if (fast)
+    return 1;
   push_lib_field(L, "package", "loaded", "luv");
   if (lua_istable(L, -1)) {
     lua_getfield(L, -1, "run");
@@ -304,16 +355,22 @@ static int host_running(lua_State *L, lsynack_uvbox *box) {
 }
 
 static void check_can_drive(lua_State *L, lsynack_rt *rt, const char *what) {
-  if (!rt->clk) luaL_error(L, "synack: the network is closed");
+  if (!rt->clk)
+    luaL_error(L, "synack: the network is closed");
   if (rt->ln->in_hook || rt->ticking)
-    luaL_error(L, "synack: %s cannot be called from inside a hook or callback", what);
+    luaL_error(L, "synack: %s cannot be called from inside a hook or callback",
+               what);
   if (rt->box->depth > 0)
-    luaL_error(L, "synack: %s cannot run the loop from inside a libuv callback "
-                  "(the loop is already running)", what);
+    luaL_error(L,
+               "synack: %s cannot run the loop from inside a libuv callback "
+               "(the loop is already running)",
+               what);
   if (host_running(L, rt->box))
-    luaL_error(L, "synack: %s cannot run the loop while the host program runs it "
-                  "(uv.run, Neovim): synack progresses on its own there; use "
-                  "hooks, net:spawn, or calls with timeout 0", what);
+    luaL_error(L,
+               "synack: %s cannot run the loop while the host program runs it "
+               "(uv.run, Neovim): synack progresses on its own there; use "
+               "hooks, net:spawn, or calls with timeout 0",
+               what);
 }
 
 typedef enum { RUN_IDLE, RUN_LIMIT, RUN_WOKEN, RUN_EVENT, RUN_STOPPED } run_why;
@@ -333,17 +390,22 @@ static run_why drive(lua_State *L, lsynack_rt *rt, uint64_t limit, int poll,
   uint64_t events0 = rt->events;
   run_why why;
   check_can_drive(L, rt, what);
-  if (stop_on_wake) ln->woken = 0;
+  if (stop_on_wake)
+    ln->woken = 0;
   rt->stopped = 0;
   synack_clock_set_limit(rt->clk, limit);
   box->driver = L;
   box->depth++;
   for (;;) {
-    run_due(L, rt);
-    if (!rt->clk || !ln->n || rt->stopped) why = RUN_STOPPED;
-    else if (stop_on_wake && ln->woken) why = RUN_WOKEN;
-    else if (stop_on_event && rt->events != events0) why = RUN_EVENT;
-    else if (limit != SYNACK_NEVER && synack_clock_now(rt->clk) >= limit) why = RUN_LIMIT;
+    run_due_protected(L, rt);
+    if (!rt->clk || !ln->n || rt->stopped)
+      why = RUN_STOPPED;
+    else if (stop_on_wake && ln->woken)
+      why = RUN_WOKEN;
+    else if (stop_on_event && rt->events != events0)
+      why = RUN_EVENT;
+    else if (limit != SYNACK_NEVER && synack_clock_now(rt->clk) >= limit)
+      why = RUN_LIMIT;
     else if (poll ? !synack_clock_loop_alive(rt->clk) : !uv_loop_alive(loop))
       why = RUN_IDLE; /* a polling limit alone keeps nothing alive */
     else {
@@ -364,7 +426,8 @@ static run_why drive(lua_State *L, lsynack_rt *rt, uint64_t limit, int poll,
 }
 
 int lsynack_rt_run(lua_State *L, lsynack_rt *rt) {
-  static const char *const names[] = {"idle", "limit", "woken", "woken", "stopped"};
+  static const char *const names[] = {"idle", "limit", "woken", "woken",
+                                      "stopped"};
   uint64_t limit = lsynack_checktime(L, 2, SYNACK_NEVER);
   run_why why = drive(L, rt, limit, 0, lua_toboolean(L, 3), 0, "net:run");
   lua_pushstring(L, names[why]);
@@ -405,7 +468,8 @@ static lsynack_rt *check_rt(lua_State *L) {
   lsynack_rt *rt;
   lsynack_checknet(L, 1);
   rt = lsynack_rt_get(L, 1);
-  if (!rt) luaL_argerror(L, 1, "a network with clock = \"real\" expected");
+  if (!rt)
+    luaL_argerror(L, 1, "a network with clock = \"real\" expected");
   return rt;
 }
 
@@ -413,7 +477,8 @@ static lsynack_rt *check_rt(lua_State *L) {
 static int net_stop(lua_State *L) {
   lsynack_rt *rt = check_rt(L);
   rt->stopped = 1;
-  if (rt->box->depth > 0) uv_stop(synack_uvloop_loop(rt->box->ul));
+  if (rt->box->depth > 0)
+    uv_stop(synack_uvloop_loop(rt->box->ul));
   return 0;
 }
 
@@ -425,11 +490,13 @@ static int net_real(lua_State *L) {
   lsynack_rt *rt;
   luaL_checkudata(L, 1, LSYNACK_NET_MT);
   rt = lsynack_rt_get(L, 1);
-  if (!rt) return 0;
+  if (!rt)
+    return 0;
   lua_createtable(L, 0, 3);
   lua_pushstring(L, rt->box->mainL ? "luv" : "own");
   lua_setfield(L, -2, "loop");
-  lua_pushinteger(L, rt->box->ul ? (lua_Integer)synack_uvloop_handles(rt->box->ul) : 0);
+  lua_pushinteger(
+      L, rt->box->ul ? (lua_Integer)synack_uvloop_handles(rt->box->ul) : 0);
   lua_setfield(L, -2, "handles");
   lua_pushinteger(L, (lua_Integer)rt->events);
   lua_setfield(L, -2, "events");
@@ -442,7 +509,8 @@ static int core_uv_handles(lua_State *L) {
   lua_rawgetp(L, LUA_REGISTRYINDEX, &box_key);
   box = lua_touserdata(L, -1);
   lua_pop(L, 1);
-  lua_pushinteger(L, box && box->ul ? (lua_Integer)synack_uvloop_handles(box->ul) : 0);
+  lua_pushinteger(
+      L, box && box->ul ? (lua_Integer)synack_uvloop_handles(box->ul) : 0);
   return 1;
 }
 
@@ -458,8 +526,10 @@ static int core_uv_run(lua_State *L) {
   lua_rawgetp(L, LUA_REGISTRYINDEX, &box_key);
   box = lua_touserdata(L, -1);
   lua_pop(L, 1);
-  if (!box || !box->ul) return 0;
-  if (box->depth > 0) luaL_error(L, "synack: the loop is already running");
+  if (!box || !box->ul)
+    return 0;
+  if (box->depth > 0)
+    luaL_error(L, "synack: the loop is already running");
   box->driver = L;
   box->depth++;
   uv_run(synack_uvloop_loop(box->ul), mode ? UV_RUN_ONCE : UV_RUN_NOWAIT);
@@ -469,7 +539,8 @@ static int core_uv_run(lua_State *L) {
 }
 
 void lsynack_open_realtime(lua_State *L) {
-  luaL_newmetatable(L, LSYNACK_RT_MT); /* no __gc: the network closes the clock */
+  luaL_newmetatable(L,
+                    LSYNACK_RT_MT); /* no __gc: the network closes the clock */
   lua_pop(L, 1);
   lua_pushcfunction(L, lsynack_net_udp);
   lua_setfield(L, -2, "udp");

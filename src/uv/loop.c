@@ -1,4 +1,5 @@
-/* loop.c: a network's real clock on a libuv loop, and the loop itself (loop.h). */
+/* loop.c: a network's real clock on a libuv loop, and the loop itself (loop.h).
+ */
 #include "loop.h"
 
 #include <stdlib.h>
@@ -15,21 +16,23 @@ struct synack_uvloop {
 };
 
 struct synack_clock {
-  uv_timer_t timer;     /* first: the handles' data points back here */
+  uv_timer_t timer; /* first: the handles' data points back here */
   uv_prepare_t prepare;
   synack_uvloop *ul;
   synack_net *net;
   synack_clock_tick tick;
   void *ud;
   uint64_t start_ns;
-  uint64_t armed;       /* the deadline the timer is armed for, SYNACK_NEVER if stopped */
-  uint64_t limit;       /* synack_clock_set_limit */
+  uint64_t
+      armed; /* the deadline the timer is armed for, SYNACK_NEVER if stopped */
+  uint64_t limit; /* synack_clock_set_limit */
   int closing;
-  int in_timer;         /* inside on_timer */
-  int open;             /* handles not yet closed */
+  int in_timer; /* inside on_timer */
+  int open;     /* handles not yet closed */
 };
 
-/* The loop ------------------------------------------------------------------ */
+/* The loop ------------------------------------------------------------------
+ */
 
 synack_uvloop *synack_uvloop_new(uv_loop_t *shared, int *err) {
   synack_uvloop *ul = calloc(1, sizeof *ul);
@@ -53,15 +56,24 @@ synack_uvloop *synack_uvloop_new(uv_loop_t *shared, int *err) {
   return ul;
 }
 
-uv_loop_t *synack_uvloop_loop(const synack_uvloop *ul) { return ul->loop; }
-int synack_uvloop_owned(const synack_uvloop *ul) { return ul->owned; }
-size_t synack_uvloop_handles(const synack_uvloop *ul) { return ul->handles; }
+uv_loop_t *synack_uvloop_loop(const synack_uvloop *ul) {
+  return ul->loop;
+}
+int synack_uvloop_owned(const synack_uvloop *ul) {
+  return ul->owned;
+}
+size_t synack_uvloop_handles(const synack_uvloop *ul) {
+  return ul->handles;
+}
 
-void synack__uvloop_opened(synack_uvloop *ul) { ul->handles++; }
+void synack__uvloop_opened(synack_uvloop *ul) {
+  ul->handles++;
+}
 
 /* Free the struct once the owner is gone and no handle refers to it. */
 static void maybe_free(synack_uvloop *ul) {
-  if (ul->released && ul->handles == 0 && !ul->owned) free(ul);
+  if (ul->released && ul->handles == 0 && !ul->owned)
+    free(ul);
 }
 
 void synack__uvloop_closed(synack_uvloop *ul) {
@@ -71,7 +83,8 @@ void synack__uvloop_closed(synack_uvloop *ul) {
 
 /* Count the handles that are not closing yet. */
 static void count_open(uv_handle_t *h, void *arg) {
-  if (!uv_is_closing(h)) ++*(size_t *)arg;
+  if (!uv_is_closing(h))
+    ++*(size_t *)arg;
 }
 
 /*
@@ -82,19 +95,23 @@ static void count_open(uv_handle_t *h, void *arg) {
  */
 void synack_uvloop_release(synack_uvloop *ul) {
   size_t open = 0;
-  if (!ul) return;
+  if (!ul)
+    return;
   ul->released = 1;
   if (!ul->owned) {
     maybe_free(ul);
     return;
   }
   uv_walk(ul->loop, count_open, &open);
-  if (open) return; /* leaked on purpose, see above */
-  while (uv_loop_close(ul->loop) == UV_EBUSY) uv_run(ul->loop, UV_RUN_DEFAULT);
+  if (open)
+    return; /* leaked on purpose, see above */
+  while (uv_loop_close(ul->loop) == UV_EBUSY)
+    uv_run(ul->loop, UV_RUN_DEFAULT);
   free(ul);
 }
 
-/* The clock ----------------------------------------------------------------- */
+/* The clock -----------------------------------------------------------------
+ */
 
 static void on_timer(uv_timer_t *t);
 static void on_prepare(uv_prepare_t *p);
@@ -145,11 +162,16 @@ uint64_t synack_clock_now(const synack_clock *c) {
 }
 
 void synack_clock_sync(synack_clock *c) {
-  if (!c->closing) synack_net_set_now(c->net, synack_clock_now(c));
+  if (!c->closing)
+    synack_net_set_now(c->net, synack_clock_now(c));
 }
 
-synack_uvloop *synack_clock_uvloop(const synack_clock *c) { return c->ul; }
-synack_net *synack_clock_net(const synack_clock *c) { return c->net; }
+synack_uvloop *synack_clock_uvloop(const synack_clock *c) {
+  return c->ul;
+}
+synack_net *synack_clock_net(const synack_clock *c) {
+  return c->net;
+}
 
 void synack_clock_set_limit(synack_clock *c, uint64_t t) {
   c->limit = t;
@@ -179,19 +201,25 @@ void synack_clock_run_due(synack_clock *c) {
  */
 void synack_clock_arm(synack_clock *c) {
   uint64_t d, now, ms;
-  if (c->closing) return;
+  if (c->closing)
+    return;
   now = synack_clock_now(c);
   d = synack_net_next_deadline(c->net);
-  if (c->limit < d && c->limit > now) d = c->limit; /* a limit reached is the driver's to see */
+  if (c->limit < d && c->limit > now)
+    d = c->limit; /* a limit reached is the driver's to see */
   if (d == SYNACK_NEVER) {
-    if (c->armed != SYNACK_NEVER) uv_timer_stop(&c->timer);
+    if (c->armed != SYNACK_NEVER)
+      uv_timer_stop(&c->timer);
     c->armed = SYNACK_NEVER;
     return;
   }
-  if (d == c->armed && uv_is_active((uv_handle_t *)&c->timer)) return;
+  if (d == c->armed && uv_is_active((uv_handle_t *)&c->timer))
+    return;
   ms = d <= now ? 0 : (d - now + 999) / 1000;
-  /* libuv runs a timer re-armed with 0 from its own callback again at once, forever */
-  if (ms == 0 && c->in_timer) ms = 1;
+  /* libuv runs a timer re-armed with 0 from its own callback again at once,
+   * forever */
+  if (ms == 0 && c->in_timer)
+    ms = 1;
   uv_timer_start(&c->timer, on_timer, ms, 0);
   c->armed = d;
 }
@@ -216,7 +244,8 @@ void synack_clock_input(synack_clock *c, synack_link *l, const uint8_t *pkt,
                         size_t len) {
   synack_addr dst;
   uint32_t to;
-  if (c->closing) return;
+  if (c->closing)
+    return;
   synack_clock_sync(c);
   synack_net_tap_input(c->net, pkt, len);
   if (packet_dst(pkt, len, &dst) < 0) {
@@ -248,17 +277,22 @@ static void on_timer(uv_timer_t *t) {
   c->in_timer = 0;
 }
 
-static void on_prepare(uv_prepare_t *p) { synack_clock_arm(p->data); }
+static void on_prepare(uv_prepare_t *p) {
+  synack_clock_arm(p->data);
+}
 
 static void on_close(uv_handle_t *h) {
   synack_clock *c = h->data;
   synack__uvloop_closed(c->ul);
-  if (--c->open == 0) free(c);
+  if (--c->open == 0)
+    free(c);
 }
 
 void synack_clock_close(synack_clock *c) {
-  if (!c || c->closing) return;
+  if (!c || c->closing)
+    return;
   c->closing = 1;
   uv_close((uv_handle_t *)&c->timer, on_close);
-  if (c->open == 2) uv_close((uv_handle_t *)&c->prepare, on_close);
+  if (c->open == 2)
+    uv_close((uv_handle_t *)&c->prepare, on_close);
 }
