@@ -21,8 +21,8 @@ LUA ?= lua5.4
 CC ?= cc
 LUANAME = $(notdir $(LUA))
 # A sanitized build lives in its own directory, and is made with clang unless
-# CC was given (the Lua interpreter is not instrumented: tools/run-tests.sh
-# preloads the ASan runtime, see SANITIZE below).
+# CC was given; its specs run in an interpreter built with the same
+# sanitizers (tools/lua-san.c, see _test below).
 ifneq ($(SANITIZE),)
 BUILD ?= build/$(LUANAME)-san
 ifeq ($(origin CC),default)
@@ -113,8 +113,17 @@ test:
 	@tools/deps.sh test
 	@$(SUBMAKE) _test
 
-_test: build $(CTEST_BIN)
-	@SYNACK_BUILD=$(BUILD) LUA=$(LUA) SANITIZE=$(SANITIZE) CC=$(CC) tools/run-tests.sh $(CTEST_BIN)
+# Under SANITIZE the specs run in tools/lua-san.c, an interpreter built with
+# the same sanitizers and linked with the system's Lua library.
+LUA_SAN = $(if $(SANITIZE),$(BUILD)/lua-san)
+LUA_LIBS = $(shell pkg-config --libs $(LUA_PKG) 2>/dev/null || echo -l$(LUA_PKG))
+
+$(BUILD)/lua-san: tools/lua-san.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)$(CC) $(BASE_CFLAGS) -I$(LUA_INCDIR) $< -o $@ $(LUA_LIBS) -lm -ldl
+
+_test: build $(CTEST_BIN) $(LUA_SAN)
+	@SYNACK_BUILD=$(BUILD) LUA=$(LUA) LUA_SAN=$(LUA_SAN) SANITIZE=$(SANITIZE) CC=$(CC) tools/run-tests.sh $(CTEST_BIN)
 
 # valgrind memcheck: the C tests and one Lua transfer, on a plain -O1 build.
 VG = valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \

@@ -30,7 +30,7 @@ local wall, cpu, got = lib.time(function()
       local n = c:send(sent + #chunk <= total and chunk or chunk:sub(1, total - sent))
       if n then sent = sent + n end
     end
-    net:_run()
+    net:run()
     got = got + assert(lib.drain(s))
   end
   return got

@@ -27,7 +27,7 @@ local function transfer(hook, before)
     local sent, got = 0, 0
     while got < total do
       if sent < total then sent = sent + (c:send(chunk) or 0) end
-      net:_run()
+      net:run()
       got = got + assert(lib.drain(s))
     end
     return got

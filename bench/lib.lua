@@ -51,7 +51,7 @@ end
 function M.drain(s, max)
   local n = 0
   while true do
-    local d = s:_recv(max or 1048576)
+    local d = s:recv(max or 1048576, 0) -- timeout 0: "" when nothing is buffered
     if not d then return nil end
     if d == "" then return n end
     n = n + #d

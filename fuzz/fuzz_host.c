@@ -58,6 +58,9 @@ typedef struct fz {
   size_t nlive;
   /* hook behaviour */
   uint8_t hook_action, hook_depth;
+  /* the end of what the host last sent on each 4-tuple (a SYN/ACK cookie too)
+   */
+  synack_seq out_end[NTUPLE];
   uint8_t payload[70000];
   const uint8_t *in;
   size_t len, pos;
@@ -167,7 +170,13 @@ static void on_output(void *ud, synack_host *h, const synack_segment *seg,
   static uint8_t buf[SYNACK_MAX_PACKET]; /* scratch only: nothing kept */
   synack_segment back;
   int n = synack_build(seg, buf, sizeof buf);
-  (void)ud, (void)h, (void)now;
+  fz *f = ud;
+  int i;
+  (void)h, (void)now;
+  for (i = 0; i < NTUPLE; i++)
+    if (seg->dport == peer_port[i] && seg->sport == host_port[i])
+      f->out_end[i] = seg->seq + (synack_seq)seg->paylen +
+                      !!(seg->flags & SYNACK_SYN) + !!(seg->flags & SYNACK_FIN);
   if (n < 0)
     FAIL("the host put out a segment that does not build (%d)", n);
   if (synack_parse(buf, (size_t)n, &back) != 0 || back.paylen != seg->paylen)
@@ -467,6 +476,8 @@ static void deliver(fz *f) {
     s.ack = raw ^ 0x5a5a5a5au;
     break;
   }
+  if (mode & 0x20) /* what the host last sent here, a cookie SYN/ACK included */
+    s.ack = f->out_end[tuple] + (synack_seq)(int32_t)dack;
   if (mode & 0x10)
     s.urp = (uint16_t)raw;
   if (optmask) {

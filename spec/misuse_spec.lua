@@ -231,6 +231,7 @@ describe("misuse", function()
     raises("", w.net.run_until, w.net, "not a function")
     raises("", w.net.spawn, w.net, 42)
     raises("", w.c.wait, w.c, 42)
+    raises("state", w.c.wait, w.c, "ESTABLISHD") -- a typo would wait for ever
     raises("unknown", w.c.on, w.c, "bogus", function() end)
     raises("", w.c.on, w.c, "segment", "not a function")
     raises("", w.net.capture, w.net, {})

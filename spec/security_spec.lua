@@ -77,6 +77,36 @@ describe("security", function()
     end)
   end)
 
+  describe("SYN cookies", function()
+    it("open no connection for forged ACKs, however many", function()
+      local w = world()
+      local l = w.b:listen(80, {backlog = 4})
+      -- fill the SYN queue so that new SYNs get cookies
+      local seg = synack.segment{src = T, dst = B, sport = 1, dport = 80, flags = "S", seq = 0}
+      for i = 1, 64 do
+        seg.src = spoofed(i)
+        w.t:inject(seg)
+      end
+      w.net:advance(0.01)
+      -- 20,000 ACKs as if completing cookie handshakes, from spoofed sources
+      local ack = synack.segment{src = T, dst = B, sport = 1, dport = 80, flags = ".", seq = 1, ack = 0}
+      for i = 1, 20000 do
+        ack.src = spoofed(i % 64 + 1)
+        ack.sport = 1
+        ack.ack = (i * 2654435761 + 12345) % TWO32
+        w.t:inject(ack)
+        if i % 1000 == 0 then w.net:advance(0.002) end
+      end
+      w.net:advance(0.1)
+      assert.is_nil(l:accept(0))
+      assert.is_true(w.b:count() <= 8, "connections: " .. w.b:count())
+      -- a genuine client still gets in (through a cookie while the queue is full)
+      local c = w.a:connect(B, 80)
+      assert.is_true(c:wait("ESTABLISHED", 10))
+      assert.truthy(l:accept(5))
+    end)
+  end)
+
   describe("blind injection (RFC 5961)", function()
     -- An established a -> b connection; the attacker knows the 4-tuple (not
     -- the sequence numbers exactly) and spoofs a's address.

@@ -6,9 +6,14 @@ cd "$(dirname "$0")/.." || exit 1
 status=0
 make_q() { make --no-print-directory "$@"; }
 
-for lua in lua5.1 lua5.2 lua5.3 lua5.4 luajit; do
+# The C unit tests do not depend on the Lua version: they run once, with lua5.4.
+for lua in lua5.4 lua5.1 lua5.2 lua5.3 luajit; do
   command -v "$lua" >/dev/null 2>&1 || { echo "check: $lua not found, not run"; continue; }
-  make_q LUA="$lua" _test || status=1
+  if [ "$lua" = lua5.4 ]; then
+    make_q LUA="$lua" _test || status=1
+  else
+    make_q LUA="$lua" CTEST_BIN= _test || status=1
+  fi
 done
 
 for cc in gcc clang; do

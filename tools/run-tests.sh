@@ -4,9 +4,9 @@
 # SPEC (default: spec) narrows the busted run; BUSTED_ARGS adds to it.
 #
 # SANITIZE (as given to make, e.g. address,undefined): the C tests are
-# instrumented programs and keep ASan's leak check; the Lua interpreter is
-# not, so the runtime of $CC is preloaded for it and leak detection is off
-# there (the interpreter's own allocations are not ours to judge).
+# instrumented programs and keep ASan's leak check; the specs run in
+# $LUA_SAN, an interpreter built with the same sanitizers (tools/lua-san.c),
+# so that no sanitizer runtime is preloaded into the programs specs start.
 # --valgrind (first argument): each C test, then one Lua transfer
 # (tools/soak.lua, small), run under $VALGRIND instead of the busted specs.
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,27 +21,17 @@ if [ "${1-}" = "--valgrind" ]; then
   vg=${VALGRIND:-valgrind --error-exitcode=99 --leak-check=full --quiet}
 fi
 
-lua_env=""
-case ${SANITIZE-} in
-  *address*)
-    cc=${CC:-clang}
-    case $("$cc" --version 2>/dev/null) in
-      *clang*) rt=$("$cc" -print-file-name=libclang_rt.asan-x86_64.so) ;;
-      *) rt=$("$cc" -print-file-name=libasan.so) ;;
-    esac
-    if [ ! -f "$rt" ]; then
-      echo "run-tests: SANITIZE=$SANITIZE but no ASan runtime found for $cc ($rt)"
-      echo "$LUA: 0 passed, 1 failed"
-      exit 1
-    fi
-    lua_env="LD_PRELOAD=$rt ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:detect_odr_violation=0"
-    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
-    ;;
-  *undefined*)
-    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-    ;;
-esac
+spec_lua=$LUA
+if [ -n "${SANITIZE-}" ]; then
+  if [ -z "${LUA_SAN-}" ] || [ ! -x "$LUA_SAN" ]; then
+    echo "run-tests: SANITIZE=$SANITIZE but no sanitized interpreter (LUA_SAN=${LUA_SAN-})"
+    echo "$LUA (sanitize=$SANITIZE): 0 passed, 1 failed"
+    exit 1
+  fi
+  spec_lua=$(cd "$(dirname "$LUA_SAN")" && pwd)/$(basename "$LUA_SAN")
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+fi
 
 # Under ASan every inlined test function keeps its own stack frame with
 # redzones; spec/c harnesses hold ~1 MB each, so give the C tests more stack.
@@ -78,7 +68,7 @@ if [ -n "$vg" ]; then
   exit
 fi
 # shellcheck disable=SC2086
-env LUA="$LUA" $lua_env bin/synack "$(command -v busted)" --output=utfTerminal ${BUSTED_ARGS-} ${SPEC:-spec} >"$out" 2>&1
+LUA=$spec_lua bin/synack "$(command -v busted)" --output=utfTerminal ${BUSTED_ARGS-} ${SPEC:-spec} >"$out" 2>&1
 rc=$?
 cat "$out"
 # busted closes with "N successes / N failures / N errors / N pending : T seconds"

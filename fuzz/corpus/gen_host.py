@@ -91,6 +91,13 @@ seeds = {
 # deliver op whose value sets some of them runs a seed with other options.
 seeds["passive_cubic_nagle_off"] = b"\x1a" + seeds["passive_transfer_close"][1:]
 seeds["active_keepalive_no_ts"] = b"\x27" + seeds["rfc5961_blind"][1:] + advance(22) * 4
+# the third SYN finds the SYN queue (backlog 2) full and gets a cookie; the
+# ACK of what the host last sent on that tuple (ack mode bit 0x20) completes it
+seeds["syn_cookie"] = (
+    seg(1, SYN, seqm=0) + seg(2, SYN, seqm=0) + seg(3, SYN, seqm=0, optmask=1, raw=1400)
+    + struct.pack(">BBBBBhhIHB", 0, 3, ACK, 1 | 0x20, 0, 0, 0, 0, 65535, 0)
+    + ACCEPT + call(0, RECV) + struct.pack(">BBBBBhhIHB", 0, 3, PSH | ACK, 1 | 0x20, 0, 0, 0, 0, 65535, 50)
+    + call(0, RECV) + call(0, CLOSE) + advance(27))
 seeds["zero_window_no_sack_no_ws"] = bytes([0xc2]) + seeds["out_of_order_and_sack"][1:]
 
 here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "host")

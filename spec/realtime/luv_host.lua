@@ -17,6 +17,7 @@ local t = uv.new_timer()
 t:start(1, 0, function() ticked = true end)
 local s = assert(l:accept(5))
 assert(c:wait("ESTABLISHED", 5))
+net:advance(0.05) -- runs the loop for 50 ms whatever the machine's speed
 assert(ticked, "luv's own timer did not run while synack drove the loop")
 t:close()
 print("ok main chunk drives luv's loop")
@@ -74,8 +75,34 @@ uv.run("default")
 assert(echoed == "PING", "tasks did not run under uv.run: " .. tostring(echoed))
 print("ok tasks resumed under uv.run")
 
+-- 2d. a network nobody refers to runs on under uv.run, and a collection in
+-- the middle of its own hooks neither frees it under synack nor leaks handles
+local established = 0
+do
+  local lost = synack.network{clock = "real"}
+  local w2 = lost:wire{delay = 0.002}
+  local a2 = lost:host{addr = "198.18.0.1", link = w2}
+  lost:host{addr = "198.18.0.2", link = w2}:listen(80)
+  lost:on("state", function(_, _, to)
+    collectgarbage()
+    collectgarbage()
+    if to == "ESTABLISHED" then established = established + 1 end
+  end)
+  a2:connect("198.18.0.2", 80)
+end
+local idle = uv.new_timer()
+idle:start(200, 0, function()
+  idle:close()
+  uv.stop()
+end)
+uv.run("default")
+assert(established == 2, "the unreferenced network did not run: " .. established)
+print("ok an unreferenced network runs, and survives collections in its hooks")
+
 -- 3. every handle synack opened is closed with the network
 net:close()
+collectgarbage() -- the unreferenced network of 2d
+collectgarbage()
 uv.run("nowait") -- close callbacks
 local foreign = 0
 uv.walk(function() foreign = foreign + 1 end)

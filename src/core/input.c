@@ -307,6 +307,45 @@ static int may_recover(const synack_conn *c) {
   return !c->in_recovery && seq_gt(c->snd_una, c->recover);
 }
 
+/* An RTT sample from this ACK: its timestamp echo (RFC 7323 4.1), else the
+   one timed segment once it is covered (RFC 6298 with Karn's rule). */
+static void rtt_on_ack(synack_conn *c, synack_seq ack, const synack_tcpopts *o,
+                       uint64_t now) {
+  if (ts_rtt_sample(c, o, now)) {
+    c->rtt_timing = 0;
+  } else if (c->rtt_timing && seq_gt(ack, c->rtt_seq)) {
+    synack__rtt_sample(&c->rtt, now - c->rtt_start);
+    c->rtt_timing = 0;
+  }
+}
+
+/*
+ * The window after new data is ACKed. In fast recovery: a full ACK ends it
+ * with cwnd no more than ssthresh (RFC 6582 3.2 step 3); a partial one,
+ * without SACK, resends the next hole and deflates cwnd by what was acked
+ * (step 4), while with SACK output() resends the holes the pipe allows.
+ * Otherwise the algorithm grows cwnd, and with SACK holes already known lost
+ * start recovery without three duplicates (RFC 6675 5, b).
+ */
+static void cwnd_on_ack(synack_conn *c, synack_seq ack, uint32_t acked, uint64_t now) {
+  if (c->in_recovery) {
+    if (seq_geq(ack, c->recover)) {
+      uint32_t fl = synack__flight(c) + c->smss;
+      c->cwnd = c->ssthresh < fl ? c->ssthresh : fl;
+      c->in_recovery = 0;
+      c->dupacks = 0;
+    } else if (!c->sack_ok) {
+      synack__retransmit(c, now);
+      c->cwnd = (c->cwnd > acked ? c->cwnd - acked : 0) + c->smss;
+    }
+    return;
+  }
+  c->dupacks = 0;
+  c->cc->on_ack(c, acked, now);
+  if (c->sack_ok && c->sb.n && may_recover(c) && synack__sack_is_lost(c, c->snd_una))
+    enter_recovery(c, now);
+}
+
 /* New data acknowledged: SND.UNA moves, the ring drops what was acked. */
 static void ack_advance(synack_conn *c, synack_seq ack, const synack_tcpopts *o,
                         uint64_t now) {
@@ -324,32 +363,11 @@ static void ack_advance(synack_conn *c, synack_seq ack, const synack_tcpopts *o,
     c->snd_nxt = ack;
   if (c->sb.n || c->sack_ok)
     synack__sack_acked(c);
-  if (ts_rtt_sample(c, o, now)) {
-    c->rtt_timing = 0; /* timestamps time every ACK (RFC 7323 4.1) */
-  } else if (c->rtt_timing && seq_gt(ack, c->rtt_seq)) { /* RFC 6298 via Karn's rule */
-    synack__rtt_sample(&c->rtt, now - c->rtt_start);
-    c->rtt_timing = 0;
-  }
+  rtt_on_ack(c, ack, o, now);
   c->rtt.backoff = 0;
   c->nretx = 0;
   c->nprobe = 0;
-  if (c->in_recovery) {
-    if (seq_geq(ack, c->recover)) { /* RFC 6582 3.2 step 3: full acknowledgment */
-      uint32_t fl = synack__flight(c) + c->smss;
-      c->cwnd = c->ssthresh < fl ? c->ssthresh : fl;
-      c->in_recovery = 0;
-      c->dupacks = 0;
-    } else if (!c->sack_ok) { /* partial: resend the next hole, deflate by what was acked */
-      synack__retransmit(c, now);
-      c->cwnd = (c->cwnd > acked ? c->cwnd - acked : 0) + c->smss;
-    } /* with SACK, output() resends the holes the pipe leaves room for */
-  } else {
-    c->dupacks = 0;
-    c->cc->on_ack(c, acked, now);
-    /* RFC 6675 5 (b): holes SACKed around count as lost without three dupacks */
-    if (c->sack_ok && c->sb.n && may_recover(c) && synack__sack_is_lost(c, c->snd_una))
-      enter_recovery(c, now);
-  }
+  cwnd_on_ack(c, ack, acked, now);
   /* RFC 6298 5.2 and 5.3 */
   synack__timer_stop(c, SYNACK__T_REXMT);
   if (c->snd_una != c->snd_max)

@@ -36,8 +36,10 @@ static lua_Integer opt_int(lua_State *L, int arg, const char *key, lua_Integer l
   if (lua_type(L, -1) != LUA_TNUMBER) opt_error(L, arg, key, "an integer");
   x = lua_tonumber(L, -1);
   if (!(x >= (lua_Number)lo && x <= (lua_Number)hi) || x != (lua_Number)(lua_Integer)x) {
-    lua_pushfstring(L, "an integer in %f..%f", (double)lo, (double)hi);
-    opt_error(L, arg, key, lua_tostring(L, -1));
+    char want[64];
+    snprintf(want, sizeof want, "an integer in %lld..%lld", (long long)lo,
+             (long long)hi);
+    opt_error(L, arg, key, want);
   }
   return (lua_Integer)x;
 }
@@ -97,6 +99,12 @@ static int read_opt(lua_State *L, int arg, const char *key, synack_conn_opts *o)
   } else if (strcmp(key, "user_timeout") == 0) {
     o->user_timeout_us = opt_secs(L, arg, key, 0);
     o->set |= SYNACK_OPT_SET_USER_TIMEOUT;
+  } else if (strcmp(key, "ttl") == 0) {
+    o->ttl = (uint8_t)opt_int(L, arg, key, 1, 255);
+    o->set |= SYNACK_OPT_SET_TTL;
+  } else if (strcmp(key, "tos") == 0) {
+    o->tos = (uint8_t)opt_int(L, arg, key, 0, 255);
+    o->set |= SYNACK_OPT_SET_TOS;
   } else if (strcmp(key, "cc") == 0) {
     const char *cc = lua_tostring(L, -1);
     if (lua_type(L, -1) != LUA_TSTRING ||

@@ -53,6 +53,9 @@ synack_clock *lsynack_rt_clock(lsynack_rt *rt);
 int lsynack_rt_run(lua_State *L, lsynack_rt *rt);
 int lsynack_rt_stepq(lua_State *L, lsynack_rt *rt);
 int lsynack_rt_setnow(lua_State *L, lsynack_rt *rt);
+/* net:step() in real time: true once an event was processed, false when idle.
+ */
+int lsynack_rt_wait_event(lua_State *L, lsynack_rt *rt);
 
 /* Add udp, tun, stop, _real to the network methods table at -1; register types.
  */

@@ -138,6 +138,7 @@ static void run_due(lua_State *L, lsynack_rt *rt) {
  * (synack.sched) after something happened that they may wait for.
  */
 static void resume_tasks(lua_State *L, lsynack_rt *rt) {
+  int top = lua_gettop(L);
   lua_getglobal(L, "package");
   if (!lua_istable(L, -1))
     goto out;
@@ -155,7 +156,7 @@ static void resume_tasks(lua_State *L, lsynack_rt *rt) {
     lua_pop(L, 1);
   }
 out:
-  lua_settop(L, 0);
+  lua_settop(L, top);
 }
 
 /* due_lua(rt): run_due as a Lua C function, to be called protected. */
@@ -173,7 +174,8 @@ static void run_due_protected(lua_State *L, lsynack_rt *rt) {
   lua_pushlightuserdata(L, rt);
   if (lua_pcall(L, 1, 0, 0) != 0) {
     rt->ticking = 0;
-    if (rt->ln->n) lsynack_report(L, rt->ln, "the real-time clock", -1);
+    if (rt->ln->n)
+      lsynack_report(L, rt->ln, "the real-time clock", -1);
     lua_pop(L, 1);
   }
 }
@@ -181,7 +183,13 @@ static void run_due_protected(lua_State *L, lsynack_rt *rt) {
 /* The timer's work in Lua: tick_lua(rt) */
 static int tick_lua(lua_State *L) {
   lsynack_rt *rt = lua_touserdata(L, 1);
-  lua_settop(L, 0);
+  /*
+   * Hold the network's userdata on the stack while it runs: nothing else may
+   * (a script can drop every reference to a real network) and a collection
+   * during one of its hooks must not free it under us.
+   */
+  if (lsynack_getobj(L, rt->ln) == LUA_TNIL)
+    return 0; /* being collected: its clock closes in __gc */
   run_due(L, rt);
   if (rt->box->depth == 0 && rt->ln->n && rt->ln->woken)
     resume_tasks(L, rt);
@@ -303,8 +311,7 @@ static int on_stack(lua_State *L, lua_State *T) {
   return found;
 }
 
-/* Push field `k` of table path package.loaded[mod] or _G[mod] (nil if absent).
- */
+/* Push _G[mod][k], or _G[mod][sub][k] when sub is given; nil if absent. */
 static void push_lib_field(lua_State *L, const char *mod, const char *sub,
                            const char *k) {
   lua_getglobal(L, mod);
@@ -321,25 +328,8 @@ static void push_lib_field(lua_State *L, const char *mod, const char *sub,
   }
 }
 
-/*
- * Whether the host program is running luv's loop right now: Neovim says so
- * with vim.in_fast_event(); plain luv has uv.run() on the stack.
- */
-static int host_running(lua_State *L, lsynack_uvbox *box) {
-  int fast = 0;
-  if (!box->mainL)
-    return 0;
-  push_lib_field(L, "vim", NULL, "in_fast_event");
-  if (lua_isfunction(L, -1) && lua_pcall(L, 0, 1, 0) == 0)
-    fast = lua_toboolean(L, -1);
-  lua_pop(L, 1);
-  if (fast)
-    return 1;
-  push_lib_field(L, "package", "loaded", "luv");
-  if (lua_istable(L, -1)) {
-    lua_getfield(L, -1, "run");
-    lua_remove(L, -2);
-  }
+/* Is luv's run() (package.loaded[name].run, at -1, popped) running? */
+static int run_on_stack(lua_State *L, lsynack_uvbox *box) {
   if (!lua_isfunction(L, -1)) {
     lua_pop(L, 1);
     return 0;
@@ -352,6 +342,34 @@ static int host_running(lua_State *L, lsynack_uvbox *box) {
     }
   }
   return on_stack(L, L);
+}
+
+/*
+ * Whether the host program is running luv's loop right now: Neovim says so
+ * with vim.in_fast_event(); with plain luv ("luv", or "uv" in luvit), its
+ * run() is on the stack.
+ */
+static int host_running(lua_State *L, lsynack_uvbox *box) {
+  static const char *const names[] = {"luv", "uv"};
+  int fast = 0, i;
+  if (!box->mainL)
+    return 0;
+  push_lib_field(L, "vim", NULL, "in_fast_event");
+  if (lua_isfunction(L, -1) && lua_pcall(L, 0, 1, 0) == 0)
+    fast = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  if (fast)
+    return 1;
+  for (i = 0; i < 2; i++) {
+    push_lib_field(L, "package", "loaded", names[i]);
+    if (lua_istable(L, -1)) {
+      lua_getfield(L, -1, "run");
+      lua_remove(L, -2);
+    }
+    if (run_on_stack(L, box))
+      return 1;
+  }
+  return 0;
 }
 
 static void check_can_drive(lua_State *L, lsynack_rt *rt, const char *what) {
@@ -451,6 +469,17 @@ static uint64_t poll_limit(lsynack_rt *rt, uint64_t t) {
 int lsynack_rt_stepq(lua_State *L, lsynack_rt *rt) {
   run_why why = drive(L, rt, poll_limit(rt, SYNACK_NEVER), 1, 1, 1, "net:step");
   lua_pushboolean(L, why != RUN_IDLE);
+  return 1;
+}
+
+/*
+ * net:step() in real time: wait, as long as it takes, until at least one
+ * event was processed; pushes false when nothing is left that could wake the
+ * loop (or the network was stopped or closed).
+ */
+int lsynack_rt_wait_event(lua_State *L, lsynack_rt *rt) {
+  run_why why = drive(L, rt, SYNACK_NEVER, 0, 0, 1, "net:step");
+  lua_pushboolean(L, why == RUN_EVENT);
   return 1;
 }
 
