@@ -37,10 +37,11 @@ end
 local calls = 0
 transfer(function() calls = calls + 1 end, function() calls = 0 end)
 local noop = function() end
-local wall_hooked = transfer(noop)
+local wall_hooked, cpu_hooked = transfer(noop)
 local wall_plain = transfer(nil)
 lib.emit("hook_calls", calls)
 lib.emit("hook_wall", wall_hooked)
 lib.emit("hook_calls_per_s", calls / wall_hooked)
+lib.emit("hook_cpu_calls_per_s", calls / cpu_hooked)
 lib.emit("hook_ns_per_call", (wall_hooked - wall_plain) / calls * 1e9)
 lib.emit("hook_plain_wall", wall_plain)

@@ -275,8 +275,9 @@ w("- Codec: the packet is the SYN of DESIGN.md's card (mss, sackOK, TS, nop, wsc
   " bytes are ", same_bytes and "**identical**" or "**not identical (check!)**", ":")
 w("  `", tostring(R.sx[1] and R.sx[1].codec_hex), "`.")
 w("- Hook: ", fmt(med(R.hook, "hook_calls"), ""), " hook calls (each segment passes the hook leaving its sender",
-  " and reaching its receiver) in a 32 MB transfer at MTU 1500; one call costs ",
-  string.format("%.0f", hook_ns or 0 / 0), " ns over the same transfer unhooked.")
+  " and reaching its receiver) in a 32 MB transfer at MTU 1500, the transfer's own work included;",
+  " one call costs ", string.format("%.0f", hook_ns or 0 / 0), " ns over the same transfer unhooked. Per",
+  " CPU-second (this process's CPU time): ", fmt(med(R.hook, "hook_cpu_calls_per_s"), "calls/s"), ".")
 w("")
 w("## Scale")
 w("")

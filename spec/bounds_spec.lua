@@ -133,6 +133,24 @@ describe("bounds", function()
     assert.is_true(got > 0)
   end)
 
+  it("keeps a window open when the window scale is larger than the receive buffer", function()
+    -- 4096 >> 14 is 0: rounded down, every window after the SYN would read as zero
+    local w = world()
+    local l = w.b:listen(80, {rcvbuf = 4096, wscale = 14})
+    local c = w.a:connect(B, 80)
+    assert(c:wait("ESTABLISHED", 5))
+    local s = assert(l:accept(1))
+    local data = ("w"):rep(20000)
+    c:send(data)
+    local got = {}
+    for _ = 1, 20 do
+      w.net:advance(1)
+      got[#got + 1] = drain(s)
+    end
+    assert.is_true(s:info().recv_queued <= 4096)
+    assert.equal(#data, #table.concat(got), "bytes received in 20 s")
+  end)
+
   it("ends a connection nobody holds that waits for the peer's FIN forever", function()
     local w = world()
     local l = w.b:listen(80)

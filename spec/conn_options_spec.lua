@@ -44,3 +44,37 @@ describe("connection options", function()
     assert.matches("option 'tos'", err, 1, true)
   end)
 end)
+
+describe("c:info()", function()
+  it("reports congestion control and SACK recovery state", function()
+    local net = synack.network{seed = 5}
+    local w = net:wire{delay = 0.01, loss = 0.05}
+    local a = net:host{addr = "198.18.0.1", link = w}
+    local b = net:host{addr = "198.18.0.2", link = w}
+    local l = b:listen(80)
+    local c = a:connect("198.18.0.2", 80, {cc = "cubic"})
+    local got = 0
+    net:spawn(function()
+      local s = l:accept()
+      while true do
+        local d = s:recv()
+        if not d then break end
+        got = got + #d
+      end
+      s:close()
+    end)
+    assert(c:sendall(string.rep("x", 300000)))
+    c:close()
+    net:run()
+    assert.equal(300000, got)
+    local i = c:info()
+    assert.equal("cubic", i.cc)
+    assert.is_true(i.retransmits > 0)
+    assert.is_true(i.fast_recoveries + i.timeouts > 0)
+    assert.equal(0, i.buffer_bytes) -- given back once the FIN was acknowledged
+    for _, k in ipairs{"in_recovery", "snd_max", "pipe", "dupacks", "sacked_bytes", "sack_blocks",
+                       "rcv_ooo_blocks", "lost_retransmits", "ts_recent", "paws_drops", "urgent_queued"} do
+      assert.is_not_nil(i[k], k)
+    end
+  end)
+end)

@@ -200,7 +200,7 @@ local function run(opts)
     end
     return true
   end
-  local ok, err = net:run_until(empty, opts.virtual_limit or 24 * 3600)
+  local ok, err = net:run_until(empty, opts.virtual_limit or 3600)
   if not ok then
     local states = {}
     for c in pairs(objects) do states[c.state] = (states[c.state] or 0) + 1 end

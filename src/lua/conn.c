@@ -290,6 +290,23 @@ static int conn_info(lua_State *L) {
   set_int(L, "bytes_acked", (lua_Integer)i.bytes_acked);
   set_int(L, "send_queued", i.send_queued);
   set_int(L, "recv_queued", i.recv_queued);
+  set_int(L, "urgent_queued", i.urgent_queued);
+  lua_pushstring(L, i.cc ? "cubic" : "newreno");
+  lua_setfield(L, -2, "cc");
+  lua_pushboolean(L, i.in_recovery);
+  lua_setfield(L, -2, "in_recovery");
+  set_int(L, "snd_max", i.snd_max);
+  set_int(L, "pipe", i.pipe);
+  set_int(L, "dupacks", i.dupacks);
+  set_int(L, "fast_recoveries", i.fast_recoveries);
+  set_int(L, "timeouts", i.timeouts);
+  set_int(L, "sacked_bytes", i.sacked_bytes);
+  set_int(L, "sack_blocks", i.sack_blocks);
+  set_int(L, "rcv_ooo_blocks", i.rcv_ooo_blocks);
+  set_int(L, "lost_retransmits", i.lost_retransmits);
+  set_int(L, "ts_recent", i.ts_recent);
+  set_int(L, "paws_drops", i.paws_drops);
+  set_int(L, "buffer_bytes", i.buffer_bytes);
   if (i.error) {
     lua_pushstring(L, synack_err_name(i.error));
     lua_setfield(L, -2, "error");
