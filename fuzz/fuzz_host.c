@@ -496,8 +496,8 @@ static void deliver(fz *f) {
       int i;
       for (i = 0; i < o.nsack; i++) {
         o.sack[i][0] =
-            ci.snd_una + (synack_seq)(i * 1000) + (synack_seq)(int32_t)dack;
-        o.sack[i][1] = o.sack[i][0] + 500 + (raw & 0xfff);
+            ci.snd_una + ((raw >> 12) & 0xffff) + (synack_seq)i * 1500;
+        o.sack[i][1] = o.sack[i][0] + 1 + (raw & 0xfff);
       }
     }
     if (optmask & 0x80) { /* raw option bytes straight from the input */

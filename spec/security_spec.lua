@@ -176,6 +176,19 @@ describe("security", function()
       assert.is_nil(table.concat(got):find("EVIL"))
     end)
 
+    it("does not fall into an ACK storm when injected data puts the two ends out of step", function()
+      local w, c, s = victim()
+      -- the attacker gets it exactly right: b takes 100 bytes a never sent
+      spoof(w, s, {flags = "P.", payload = ("E"):rep(100)})
+      local sent = 0
+      w.a:on("segment", function(_, _, dir) if dir == "out" then sent = sent + 1 end end)
+      w.b:on("segment", function(_, _, dir) if dir == "out" then sent = sent + 1 end end)
+      w.net:advance(10)
+      -- the connection is broken for good, but quietly: a few ACKs a second at most
+      assert.is_true(sent <= 100, sent .. " segments in 10 s")
+      local _ = c
+    end)
+
     it("holds out against a blind flood of guesses over the whole sequence space", function()
       local w, c, s = victim()
       local step = floor(TWO32 / 4096)

@@ -192,13 +192,20 @@ local function run(opts)
     end
   end)
 
-  -- everything ends on its own: run until every connection is CLOSED (bounded)
-  local function empty()
-    if report.done < nconns then return false end
+  -- What the hosts hold beyond the CLOSED connections whose objects are still
+  -- alive (a stack slot of a suspended task may reference one; they go with
+  -- it): connections still running, TIME-WAIT included.
+  local function held()
+    local n = 0
+    for _, lane in ipairs(lanes) do n = n + lane.client:count() + lane.server:count() end
     for c in pairs(objects) do
-      if c.state ~= "CLOSED" then return false end
+      if c.state == "CLOSED" then n = n - 1 end
     end
-    return true
+    return n
+  end
+  -- everything ends on its own: run until nothing is held (bounded)
+  local function empty()
+    return report.done >= nconns and held() == 0
   end
   local ok, err = net:run_until(empty, opts.virtual_limit or 3600)
   if not ok then
@@ -209,20 +216,16 @@ local function run(opts)
     table.sort(list)
     fail(0, "not everything ended: " .. tostring(err) .. " (" .. table.concat(list, ", ") .. ")")
   end
+  -- CLOSED connections are freed once their objects are collected; a late
+  -- duplicate SYN may still open (and soon end) a connection: wait for those
+  for _ = 1, 5 do
+    for _ = 1, 4 do collectgarbage("collect") end
+    if held() == 0 then break end
+    net:run_until(empty, 600)
+  end
   report.virtual = net.now
-  -- CLOSED connections are freed once their objects are collected
-  for _ = 1, 4 do collectgarbage("collect") end
-  net:advance(1)
-  -- what the hosts still hold, less the CLOSED connections whose objects a
-  -- stack slot of a suspended task may still reference (they go with it)
-  report.leftover = 0
-  for _, lane in ipairs(lanes) do
-    report.leftover = report.leftover + lane.client:count() + lane.server:count()
-    lane.listener:close()
-  end
-  for c in pairs(objects) do
-    if c.state == "CLOSED" then report.leftover = report.leftover - 1 end
-  end
+  report.leftover = held()
+  for _, lane in ipairs(lanes) do lane.listener:close() end
   -- drop everything the script held; no connection object may survive
   lanes, plans = nil, nil -- luacheck: ignore 311
   net:close()

@@ -98,6 +98,15 @@ seeds["syn_cookie"] = (
     + struct.pack(">BBBBBhhIHB", 0, 3, ACK, 1 | 0x20, 0, 0, 0, 0, 65535, 0)
     + ACCEPT + call(0, RECV) + struct.pack(">BBBBBhhIHB", 0, 3, PSH | ACK, 1 | 0x20, 0, 0, 0, 0, 65535, 50)
     + call(0, RECV) + call(0, CLOSE) + advance(27))
+# SACK blocks (optmask 0x10/0x20: one or two) above SND.UNA, from raw:
+# left = SND.UNA + (raw >> 12 & 0xffff) + i * 1500, right = left + 1 + (raw & 0xfff)
+seeds["sack_recovery"] = (
+    seg(1, SYN, seqm=0, optmask=0x05, raw=1000) + seg(1, ACK) + ACCEPT
+    + call(0, SEND, 40)
+    + seg(1, ACK, ackm=1, optmask=0x10, raw=0x00400400) * 3
+    + seg(1, ACK, ackm=1, optmask=0x20, raw=0x00400400)
+    + advance(18) + seg(1, ACK, ackm=1, dack=1000, optmask=0x10, raw=0x00400400)
+    + advance(21) + seg(1, ACK) + call(0, CLOSE) + seg(1, FIN | ACK) + advance(27))
 seeds["zero_window_no_sack_no_ws"] = bytes([0xc2]) + seeds["out_of_order_and_sack"][1:]
 
 here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "host")

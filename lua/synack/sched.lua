@@ -309,12 +309,22 @@ function M.install(methods)
     return #data
   end
 
+  -- RFC 9293's state names, as c.state spells them
+  local STATES = {}
+  for _, n in ipairs{"CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED",
+    "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT"} do
+    STATES[n] = true
+  end
+
   --- c:wait(state [, timeout]) -> true | nil, err, code
   -- Waits until the connection is in `state` ("ESTABLISHED", "CLOSED", ...).
   -- A connection that closes first answers with the error that closed it.
   function Conn:wait(state, timeout)
     check_self(self, "synack.conn", "wait")
     if type(state) ~= "string" then error("bad argument #1 to 'wait' (state name expected)", 2) end
+    if not STATES[state] then
+      error("bad argument #1 to 'wait' (unknown state '" .. state .. "')", 2)
+    end
     check_timeout(timeout, "wait", 2)
     local net = self.net
     local r, why = wait(net, function()

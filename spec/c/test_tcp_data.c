@@ -72,6 +72,72 @@ static void test_send_window(void) {
 }
 
 /* SHLD-7, MUST-17: Nagle holds a small segment while data is unacked, unless switched off. */
+/* MAY-15: a SEND with PUSH goes out at once, Nagle or not, with PSH, and
+   takes held data along; the push point passed, Nagle holds small data again. */
+static void test_send_push(void) {
+  harness t;
+  synack_conn *c;
+  h_init(&t);
+  c = h_active(&t, ISS, IRS, 65535);
+  synack_conn_send(c, (const uint8_t *)"a", 1, t.now);
+  H_EXPECT(&t, "P.", ISS + 1, IRS + 1, 1);
+  CHECK_EQ(synack_conn_send(c, (const uint8_t *)"held", 4, t.now), 4);
+  H_NOTHING(&t); /* Nagle: "a" is not acked yet */
+  CHECK_EQ(synack_conn_send_flags(c, (const uint8_t *)"now", 3, SYNACK_SEND_PUSH, t.now), 3);
+  H_EXPECT(&t, "P.", ISS + 2, IRS + 1, 7);
+  H_NOTHING(&t);
+  CHECK_EQ(synack_conn_send(c, (const uint8_t *)"d", 1, t.now), 1);
+  H_NOTHING(&t); /* the push point is behind: Nagle again */
+  H_FEED(&t, ".", IRS + 1, ISS + 9, 65535, "");
+  H_EXPECT(&t, "P.", ISS + 9, IRS + 1, 1);
+  /* a push point at the end of full segments: PSH only on the last one */
+  H_FEED(&t, ".", IRS + 1, ISS + 10, 65535, "");
+  CHECK_EQ(synack_conn_send_flags(c, big, 3000, SYNACK_SEND_PUSH, t.now), 3000);
+  H_EXPECT(&t, ".", ISS + 10, IRS + 1, 1460);
+  H_EXPECT(&t, ".", ISS + 1470, IRS + 1, 1460);
+  H_EXPECT(&t, "P.", ISS + 2930, IRS + 1, 80);
+  /* with URGENT too */
+  H_FEED(&t, ".", IRS + 1, ISS + 3010, 65535, "");
+  synack_conn_send(c, (const uint8_t *)"a", 1, t.now);
+  H_EXPECT(&t, "P.", ISS + 3010, IRS + 1, 1);
+  CHECK_EQ(synack_conn_send_flags(c, (const uint8_t *)"!", 1,
+                                  SYNACK_SEND_PUSH | SYNACK_SEND_URGENT, t.now), 1);
+  H_EXPECT(&t, "UP.", ISS + 3011, IRS + 1, 1);
+  synack_conn_release(c);
+  h_free(&t);
+}
+
+/* MAY-17: a received PSH is passed on: NOTICE_PUSH, and info.push_queued
+   counts the unread bytes up to the last push point. */
+static void test_push_received(void) {
+  harness t;
+  synack_conn *c;
+  struct synack_conn_info i;
+  uint8_t b[16];
+  h_init(&t);
+  c = h_active(&t, ISS, IRS, 65535);
+  t.notices = 0;
+  H_FEED(&t, ".", IRS + 1, ISS + 1, 65535, "abc");
+  CHECK(t.notices & SYNACK_NOTICE_READABLE);
+  CHECK(!(t.notices & SYNACK_NOTICE_PUSH));
+  synack_conn_info(c, &i);
+  CHECK_EQ(i.push_queued, 0);
+  H_FEED(&t, "P.", IRS + 4, ISS + 1, 65535, "defg");
+  CHECK(t.notices & SYNACK_NOTICE_PUSH);
+  H_FEED(&t, ".", IRS + 8, ISS + 1, 65535, "hi"); /* not pushed */
+  synack_conn_info(c, &i);
+  CHECK_EQ(i.push_queued, 7);
+  CHECK_EQ(i.recv_queued, 9);
+  CHECK_EQ(synack_conn_recv(c, b, 5, t.now), 5);
+  synack_conn_info(c, &i);
+  CHECK_EQ(i.push_queued, 2);
+  CHECK_EQ(synack_conn_recv(c, b, sizeof b, t.now), 4);
+  synack_conn_info(c, &i);
+  CHECK_EQ(i.push_queued, 0);
+  synack_conn_release(c);
+  h_free(&t);
+}
+
 static void test_nagle(void) {
   harness t;
   synack_conn *c;
@@ -495,6 +561,8 @@ int main(void) {
   RUN(test_segmentation);
   RUN(test_send_window);
   RUN(test_nagle);
+  RUN(test_send_push);
+  RUN(test_push_received);
   RUN(test_delayed_ack);
   RUN(test_reassembly);
   RUN(test_sack_blocks);

@@ -217,6 +217,37 @@ static void test_syn_retries(void) {
   h_free(&t);
 }
 
+/* SHLD-9 for a SYN: the third retransmission tells the application (R1);
+   the handshake's completion clears info.r1_reached. */
+static void test_r1_notice_syn(void) {
+  harness t;
+  synack_conn *c;
+  synack_conn_opts o = h_opts(ISS);
+  struct synack_conn_info i;
+  int err, k;
+  h_init(&t);
+  o.set |= SYNACK_OPT_SET_PORT;
+  o.port = 80;
+  c = synack_host_connect(t.h, &t.peer, t.peer_port, &o, t.now, &err);
+  H_EXPECT(&t, "S", ISS, 0, 0);
+  t.notices = 0;
+  for (k = 0; k < 3; k++) {
+    CHECK(!(t.notices & SYNACK_NOTICE_R1));
+    h_advance(&t, synack_host_deadline(t.h) - t.now);
+    H_EXPECT(&t, "S", ISS, 0, 0);
+  }
+  CHECK(t.notices & SYNACK_NOTICE_R1);
+  synack_conn_info(c, &i);
+  CHECK_EQ(i.r1_reached, 1);
+  CHECK_EQ(synack_conn_state(c), SYNACK_SYN_SENT);
+  h_feed_syn(&t, "S.", IRS, ISS + 1, 65535, 1460);
+  CHECK_EQ(synack_conn_state(c), SYNACK_ESTABLISHED);
+  synack_conn_info(c, &i);
+  CHECK_EQ(i.r1_reached, 0);
+  synack_conn_release(c);
+  h_free(&t);
+}
+
 /* MUST-23: with the default thresholds an unanswered SYN is retried for at
  * least three minutes before the open fails. */
 static void test_syn_give_up_default(void) {
@@ -546,6 +577,7 @@ int main(void) {
   RUN(test_refused);
   RUN(test_syn_sent_bad_ack);
   RUN(test_syn_retries);
+  RUN(test_r1_notice_syn);
   RUN(test_syn_give_up_default);
   RUN(test_closed_port);
   RUN(test_listen_other);

@@ -123,6 +123,69 @@ static void test_r2_timeout(void) {
   h_free(&t);
 }
 
+/* SHLD-9, SHLD-10: after R1 (default 3) retransmissions of one segment the
+   application is told once (NOTICE_R1, info.r1_reached); an ACK that moves
+   SND.UNA clears it, and the next run of losses tells it again. */
+static void test_r1_notice(void) {
+  harness t;
+  synack_conn *c;
+  struct synack_conn_info i;
+  int k;
+  h_init(&t);
+  c = h_active(&t, ISS, IRS, 65535);
+  synack_conn_send(c, big, 10, t.now);
+  H_EXPECT(&t, "P.", ISS + 1, IRS + 1, 10);
+  t.notices = 0;
+  for (k = 1; k <= 3; k++) {
+    synack_conn_info(c, &i);
+    CHECK_EQ(i.r1_reached, 0);
+    CHECK(!(t.notices & SYNACK_NOTICE_R1));
+    h_advance(&t, synack_host_deadline(t.h) - t.now);
+    H_EXPECT(&t, "P.", ISS + 1, IRS + 1, 10);
+  }
+  CHECK(t.notices & SYNACK_NOTICE_R1);
+  CHECK(t.last_notice_conn == c);
+  synack_conn_info(c, &i);
+  CHECK_EQ(i.r1_reached, 1);
+  t.notices = 0;
+  h_advance(&t, synack_host_deadline(t.h) - t.now); /* the 4th: no second notice */
+  H_EXPECT(&t, "P.", ISS + 1, IRS + 1, 10);
+  CHECK(!(t.notices & SYNACK_NOTICE_R1));
+  CHECK_EQ(synack_conn_state(c), SYNACK_ESTABLISHED); /* R2 is still far */
+  H_FEED(&t, ".", IRS + 1, ISS + 11, 65535, "");
+  synack_conn_info(c, &i);
+  CHECK_EQ(i.r1_reached, 0);
+  synack_conn_send(c, big, 10, t.now);
+  H_EXPECT(&t, "P.", ISS + 11, IRS + 1, 10);
+  for (k = 1; k <= 3; k++) {
+    h_advance(&t, synack_host_deadline(t.h) - t.now);
+    H_EXPECT(&t, "P.", ISS + 11, IRS + 1, 10);
+  }
+  CHECK(t.notices & SYNACK_NOTICE_R1);
+  synack_conn_release(c);
+  h_free(&t);
+}
+
+/* r1_retries = 0: no notice at all. */
+static void test_r1_off(void) {
+  harness t;
+  synack_host_config cfg;
+  synack_conn *c;
+  int k;
+  synack_host_config_init(&cfg);
+  CHECK_EQ(cfg.r1_retries, 3);
+  cfg.r1_retries = 0;
+  h_init_cfg(&t, &cfg);
+  c = h_active(&t, ISS, IRS, 65535);
+  synack_conn_send(c, big, 10, t.now);
+  t.notices = 0;
+  for (k = 0; k < 6; k++)
+    h_advance(&t, synack_host_deadline(t.h) - t.now);
+  CHECK(!(t.notices & SYNACK_NOTICE_R1));
+  synack_conn_release(c);
+  h_free(&t);
+}
+
 /* 3.10.8 USER TIMEOUT: a per-connection limit replaces R2. */
 static void test_user_timeout(void) {
   harness t;
@@ -268,6 +331,8 @@ int main(void) {
   RUN(test_rtt_sample);
   RUN(test_rto_max);
   RUN(test_r2_timeout);
+  RUN(test_r1_notice);
+  RUN(test_r1_off);
   RUN(test_user_timeout);
   RUN(test_initial_window_and_rto_cwnd);
   RUN(test_fast_retransmit);

@@ -103,7 +103,7 @@ static void pump(int side, app *a, uint64_t now) {
   }
   if (a->sent == NBYTES && !a->closed &&
       synack_conn_state(c) != SYNACK_SYN_SENT && synack_conn_state(c) != SYNACK_SYN_RECEIVED) {
-    if (synack_conn_close(c, now) == 0)
+    if (synack_conn_shutdown(c, now) == 0) /* half-close: read to the peer's FIN */
       a->closed = 1;
   }
   for (;;) {

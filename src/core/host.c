@@ -419,7 +419,17 @@ void synack_host_input(synack_host *h, const synack_segment *seg, uint64_t now) 
       return;
     }
   }
-  if (c) {
+  if (c && (l = synack__listener_find(h, seg->dport)) != NULL &&
+      synack__tw_syn_acceptable(c, seg)) {
+    /* MAY-2: the SYN ends TIME-WAIT and opens a new incarnation, whose ISS
+       lies well beyond anything the old one sent (RFC 1122 4.2.2.13) */
+    synack_seq iss = seq_add(c->snd_max, 65535u + 2u);
+    c->busy++;
+    synack__conn_closed(c, 0, seg, now);
+    c->busy--;
+    synack__conn_maybe_free(c);
+    synack__listener_reopen(l, seg, iss, now);
+  } else if (c) {
     c->busy++;
     synack__conn_input(c, seg, now);
     c->busy--;

@@ -102,6 +102,26 @@ static void challenge_ack(synack_conn *c, uint64_t now) {
     synack__send_ack(c, now);
 }
 
+/*
+ * The ACK that answers a segment we drop (out of the window, PAWS, an ACK of
+ * unsent data). Two ends that disagree about the stream (an injected segment,
+ * a rewritten payload) would otherwise answer each other's ACKs for ever (an
+ * ACK storm): as Linux does, an answer to a segment that occupies no sequence
+ * space goes out at most once per SYNACK__OOW_ACK_US per connection. A
+ * segment with data or FIN is always answered: that is how a retransmission
+ * of what we already took learns it arrived.
+ */
+#define SYNACK__OOW_ACK_US 500000
+static void oow_ack(synack_conn *c, const synack_segment *seg, uint64_t now) {
+  if (seg_len(seg) == 0 || (seg->flags & SYNACK_SYN)) {
+    if (c->oow_acked && now - c->oow_ack_at < SYNACK__OOW_ACK_US)
+      return;
+    c->oow_acked = 1;
+    c->oow_ack_at = now;
+  }
+  synack__send_ack(c, now);
+}
+
 static void enter_time_wait(synack_conn *c, const synack_segment *seg,
                             uint64_t now) {
   synack__timer_stop_all(c);
@@ -117,6 +137,7 @@ static void established(synack_conn *c, const synack_segment *seg, uint64_t now)
     synack__rtt_sample(&c->rtt, now - c->rtt_start);
   c->rtt_timing = 0;
   c->nretx = 0;
+  c->r1_reached = 0;
   c->rtt.backoff = 0;
   c->cc->init(c);
   if (c->opts.keepalive_us)
@@ -137,6 +158,12 @@ static void text_step(synack_conn *c, const synack_segment *seg, synack_seq dseq
   if (c->state != SYNACK_ESTABLISHED && c->state != SYNACK_FIN_WAIT_1 &&
       c->state != SYNACK_FIN_WAIT_2)
     return; /* the peer has closed: text is ignored */
+  /* SHLD-3 (3.10.4, RFC 2525 2.17): new data for an application that has
+     closed (not shut down) would be lost: reset, as a socket's close does */
+  if (c->app_closed && seq_gt(seq_add(dseq, (uint32_t)seg->paylen), c->rcv_nxt)) {
+    synack__close_reset(c, seg, now);
+    return;
+  }
   adv = synack__rcvbuf_insert(&c->rcv, &c->rcv_nxt, dseq, seg->payload,
                               (uint32_t)seg->paylen);
   if (adv <= 0) {
@@ -145,6 +172,16 @@ static void text_step(synack_conn *c, const synack_segment *seg, synack_seq dseq
   }
   c->bytes_received += (uint64_t)adv;
   c->pend |= SYNACK_NOTICE_READABLE;
+  if (seg->flags & SYNACK_PSH) { /* MAY-17: the application may hear of a push */
+    synack_seq end = seq_add(dseq, (uint32_t)seg->paylen);
+    if (seq_gt(end, c->rcv_nxt))
+      end = c->rcv_nxt; /* only what is in order (and not cut off) counts */
+    if (!c->rcv_psh || seq_gt(end, c->rcv_psh_seq)) {
+      c->rcv_psh = 1;
+      c->rcv_psh_seq = end;
+    }
+    c->pend |= SYNACK_NOTICE_PUSH;
+  }
   if (had_holes || !c->opts.delayed_ack || ++c->unacked_segs >= 2) {
     c->ack_now = 1; /* SHLD-19: every second segment; a filled hole at once */
   } else if (c->t[SYNACK__T_DELACK] == SYNACK_NEVER) {
@@ -366,6 +403,7 @@ static void ack_advance(synack_conn *c, synack_seq ack, const synack_tcpopts *o,
   rtt_on_ack(c, ack, o, now);
   c->rtt.backoff = 0;
   c->nretx = 0;
+  c->r1_reached = 0;
   c->nprobe = 0;
   cwnd_on_ack(c, ack, acked, now);
   /* RFC 6298 5.2 and 5.3 */
@@ -417,7 +455,7 @@ static int ack_step(synack_conn *c, const synack_segment *seg,
   /* RFC 5961 5.2: SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT, else ACK and drop */
   if (seq_gt(ack, c->snd_max) ||
       seq_lt(ack, seq_add(c->snd_una, (uint32_t)0 - c->max_sndwnd))) {
-    synack__send_ack(c, now);
+    oow_ack(c, seg, now);
     return 0;
   }
   wnd = (uint32_t)seg->win << c->snd_ws;
@@ -498,6 +536,29 @@ static void urg_step(synack_conn *c, const synack_segment *seg) {
   }
 }
 
+/*
+ * MAY-2 (RFC 9293 3.10.7.4 fourth, RFC 1122 4.2.2.13, RFC 6191): a new SYN
+ * for the 4-tuple of a connection in TIME-WAIT may open a new incarnation
+ * when it cannot be an old duplicate. With timestamps on both, its TSval
+ * must be newer than TS.Recent (older: no; equal: the sequence test
+ * decides); otherwise its sequence number must lie beyond everything the
+ * old incarnation received (past RCV.NXT).
+ */
+int synack__tw_syn_acceptable(const synack_conn *c, const synack_segment *seg) {
+  synack_tcpopts o;
+  if (c->state != SYNACK_TIME_WAIT ||
+      (seg->flags & (SYNACK_SYN | SYNACK_ACK | SYNACK_RST)) != SYNACK_SYN)
+    return 0;
+  memset(&o, 0, sizeof o);
+  if (c->ts_ok && seg->optlen && synack_opts_parse(seg->opts, seg->optlen, &o) == 0 &&
+      o.has_timestamp) {
+    int32_t d = (int32_t)(o.ts_val - c->ts_recent);
+    if (d != 0)
+      return d > 0;
+  }
+  return seq_gt(seg->seq, c->rcv_nxt);
+}
+
 /* RFC 9293 3.10.7.4: SYN-RECEIVED and every synchronized state. */
 static void other_states(synack_conn *c, const synack_segment *seg, uint64_t now) {
   synack_tcpopts o;
@@ -513,7 +574,7 @@ static void other_states(synack_conn *c, const synack_segment *seg, uint64_t now
   }
   have_opts = read_options(c, seg, &o);
   if (have_opts && c->state != SYNACK_SYN_RECEIVED && paws_reject(c, seg, &o, now)) {
-    synack__send_ack(c, now);
+    oow_ack(c, seg, now);
     return;
   }
   /* first: the sequence number */
@@ -522,7 +583,7 @@ static void other_states(synack_conn *c, const synack_segment *seg, uint64_t now
       return; /* RFC 5961 3.2 (1): silently dropped */
     if (c->state == SYNACK_TIME_WAIT && (seg->flags & SYNACK_FIN))
       synack__timer_set(c, SYNACK__T_2MSL, now + 2 * c->host->cfg.msl_us);
-    synack__send_ack(c, now); /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
+    oow_ack(c, seg, now); /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
     return;
   }
   c->last_rcv = now;

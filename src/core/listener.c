@@ -195,9 +195,22 @@ static int cookie_accept(synack_listener *l, const synack_segment *seg, uint64_t
   return 1;
 }
 
+static void listen_input(synack_listener *l, const synack_segment *seg,
+                         const synack_seq *iss, uint64_t now);
+
 /* RFC 9293 3.10.7.2: a segment for a port in LISTEN. */
 void synack__listener_input(synack_listener *l, const synack_segment *seg,
                             uint64_t now) {
+  listen_input(l, seg, NULL, now);
+}
+
+void synack__listener_reopen(synack_listener *l, const synack_segment *seg,
+                             synack_seq iss, uint64_t now) {
+  listen_input(l, seg, &iss, now);
+}
+
+static void listen_input(synack_listener *l, const synack_segment *seg,
+                         const synack_seq *iss, uint64_t now) {
   synack_host *h = l->host;
   synack_conn *c;
   if (seg->flags & SYNACK_RST) /* first: a reset is ignored */
@@ -218,10 +231,10 @@ void synack__listener_input(synack_listener *l, const synack_segment *seg,
     return;
   }
   c = passive_new(l, seg, seg->seq,
-                  (l->opts.set & SYNACK_OPT_SET_ISN)
-                      ? l->opts.isn
-                      : synack__isn(h->cfg.isn_secret, &h->cfg.addr, l->port,
-                                    &seg->src, seg->sport, now),
+                  (l->opts.set & SYNACK_OPT_SET_ISN) ? l->opts.isn
+                  : iss ? *iss
+                        : synack__isn(h->cfg.isn_secret, &h->cfg.addr, l->port,
+                                      &seg->src, seg->sport, now),
                   now);
   if (!c)
     return;

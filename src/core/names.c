@@ -41,4 +41,5 @@ void synack_host_config_init(synack_host_config *cfg) {
   cfg->mtu = 1500;
   cfg->delack_us = 200000;
   cfg->keepalive_probes = 9;
+  cfg->r1_retries = 3;         /* R1: at least 3 retransmissions (SHLD-10) */
 }

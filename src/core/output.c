@@ -44,6 +44,9 @@ static uint16_t adv_window(synack_conn *c, int syn) {
       space = 0; /* a tiny window is not offered: wait for a useful one */
   }
   w = space >> ws;
+  if (w == 0 && space > 0)
+    w = 1; /* less than one scale unit free: offer one rather than none for
+              ever, as Linux does (a scale larger than the buffer, F12) */
   if (w > 65535)
     w = 65535;
   if (seq_gt(seq_add(c->rcv_nxt, w << ws), c->rcv_adv))
@@ -315,14 +318,19 @@ void synack__output(synack_conn *c, uint64_t now) {
           synack__timer_set(c, SYNACK__T_SWS, now + SYNACK__SWS_OVERRIDE_US);
         break;
       }
-      /* Nagle (RFC 9293 3.7.4, SHLD-7): one small segment in flight at most */
-      if (len == unsent && flight > 0 && c->opts.nagle && !c->fin_queued)
+      /* Nagle (RFC 9293 3.7.4, SHLD-7): one small segment in flight at most;
+         pushed data (MAY-15) is not held */
+      if (len == unsent && flight > 0 && c->opts.nagle && !c->fin_queued &&
+          !(c->snd_push && seq_gt(c->snd_push_seq, c->snd_nxt)))
         break;
     }
     if (fin)
       flags |= SYNACK_FIN;
     if (len && seq_add(c->snd_nxt, len) == end)
       flags |= SYNACK_PSH; /* MUST-61: the segment that empties the buffer */
+    if (len && c->snd_push && seq_gt(c->snd_push_seq, c->snd_nxt) &&
+        seq_leq(c->snd_push_seq, seq_add(c->snd_nxt, len)))
+      flags |= SYNACK_PSH; /* the segment that reaches a push point (MAY-15) */
     send_seg(c, c->snd_nxt, len, flags, now);
     if (seq_lt(c->snd_nxt, c->snd_max)) {
       c->retransmits++;
@@ -335,6 +343,8 @@ void synack__output(synack_conn *c, uint64_t now) {
       }
     }
     c->snd_nxt = seq_add(c->snd_nxt, len + (unsigned)fin);
+    if (c->snd_push && seq_geq(c->snd_nxt, c->snd_push_seq))
+      c->snd_push = 0; /* the push point is out */
     if (fin)
       c->fin_sent = 1;
     if (seq_gt(c->snd_nxt, c->snd_max))

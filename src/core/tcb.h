@@ -185,7 +185,10 @@ struct synack_conn {
   uint32_t snd_wnd, max_sndwnd;
   synack_seq snd_buf_seq; /* the sequence number of the send ring's first byte */
   uint8_t fin_queued, fin_sent; /* FIN asked for / sent (snd_fin_seq is its number) */
+  uint8_t app_closed;           /* CLOSE, not shutdown: the application reads no more */
   synack_seq snd_fin_seq;
+  uint8_t snd_push;        /* a SEND with PUSH (MAY-15) is not yet all sent... */
+  synack_seq snd_push_seq; /* ...up to here */
 
   /* receive sequence space */
   synack_seq irs, rcv_nxt, rcv_adv; /* rcv_adv: the right edge last advertised */
@@ -196,6 +199,8 @@ struct synack_conn {
   /* urgent pointers (RFC 9293 3.8.5): valid while the flag is set */
   uint8_t snd_urg, rcv_urg;
   synack_seq snd_up, rcv_up;
+  uint8_t rcv_psh;         /* the peer pushed (MAY-17): its pushed data ends at rcv_psh_seq */
+  synack_seq rcv_psh_seq;
 
   /* negotiated */
   uint8_t snd_ws, rcv_ws, ws_ok, sack_ok, ts_ok;
@@ -212,6 +217,8 @@ struct synack_conn {
   uint8_t ack_now;      /* send an ACK at the end of this input */
   uint8_t sws_force;    /* the SWS override timer fired: send the held runt */
   uint8_t unacked_segs; /* full-sized segments received since our last ACK */
+  uint8_t oow_acked;    /* an ACK answered a dropped empty segment, at oow_ack_at */
+  uint64_t oow_ack_at;  /* (input.c: against ACK storms) */
 
   /* retransmission */
   synack__rtt rtt;
@@ -219,6 +226,7 @@ struct synack_conn {
   synack_seq rtt_seq;
   uint64_t rtt_start;
   uint32_t nretx;         /* retransmissions of the oldest unacked segment */
+  uint8_t r1_reached;     /* nretx reached R1 (SHLD-9), until SND.UNA moves */
   uint32_t nprobe;        /* zero-window probes without an answer */
   uint32_t nkeep;         /* keepalives without an answer */
   uint64_t rexmt_since;   /* when the oldest unacked data was first sent */
@@ -316,6 +324,10 @@ int synack__cookie_check(synack_listener *l, const synack_segment *ack,
 /* listener.c */
 void synack__listener_input(synack_listener *l, const synack_segment *seg,
                             uint64_t now);
+/* The same for a SYN that ends a TIME-WAIT (MAY-2): our ISS is `iss` unless
+   the listener's options fix one. */
+void synack__listener_reopen(synack_listener *l, const synack_segment *seg,
+                             synack_seq iss, uint64_t now);
 void synack__listener_established(synack_conn *c, uint64_t now);
 void synack__listener_unlink(synack_conn *c);
 
@@ -323,9 +335,14 @@ void synack__listener_unlink(synack_conn *c);
    is acknowledged, the receive ring once the peer's FIN is read (buf.c). */
 void synack__trim_buffers(synack_conn *c);
 
+/* user.c: RST and CLOSED, no error reported (SHLD-3: data would be lost) */
+void synack__close_reset(synack_conn *c, const synack_segment *seg, uint64_t now);
+
 /* input.c */
 void synack__syn_options(synack_conn *c, const synack_segment *seg); /* negotiate from a SYN */
 void synack__conn_input(synack_conn *c, const synack_segment *seg, uint64_t now);
+/* MAY-2: may this SYN reopen the connection `c` holds in TIME-WAIT? */
+int synack__tw_syn_acceptable(const synack_conn *c, const synack_segment *seg);
 
 /* output.c */
 void synack__output(synack_conn *c, uint64_t now);      /* data, FIN, pending ACK */

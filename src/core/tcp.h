@@ -80,7 +80,9 @@ typedef enum synack_notice {
   SYNACK_NOTICE_WRITABLE = 4,   /* send buffer space opened */
   SYNACK_NOTICE_ERROR = 8,      /* the connection failed (reset, refused, timed out) */
   SYNACK_NOTICE_FREED = 16,     /* the connection is about to be freed */
-  SYNACK_NOTICE_URGENT = 32     /* the peer's urgent pointer moved (RFC 9293 3.8.5, MUST-32) */
+  SYNACK_NOTICE_URGENT = 32,    /* the peer's urgent pointer moved (RFC 9293 3.8.5, MUST-32) */
+  SYNACK_NOTICE_R1 = 64,        /* a segment was retransmitted R1 times (3.8.3, SHLD-9) */
+  SYNACK_NOTICE_PUSH = 128      /* data with PSH arrived (MAY-17; with READABLE) */
 } synack_notice;
 
 /*
@@ -123,6 +125,9 @@ typedef struct synack_host_config {
   uint32_t mtu;             /* default 1500: the MSS we announce is mtu - 40 (IPv4) or - 60 (IPv6) */
   uint64_t delack_us;       /* longest an ACK is delayed, default 200 ms, at most 500 ms (MUST-40) */
   uint32_t keepalive_probes; /* unanswered keepalives before ETIMEDOUT, default 9 */
+  uint32_t r1_retries;      /* R1: retransmissions of one segment (data or SYN) after
+                               which the application is told (NOTICE_R1), default 3
+                               (SHLD-10); 0: never */
 } synack_host_config;
 
 void synack_host_config_init(synack_host_config *cfg);
@@ -204,6 +209,9 @@ struct synack_conn_info {
   uint32_t ts_recent;             /* TS.Recent: the TSval we echo */
   uint32_t paws_drops;            /* segments dropped as old duplicates (PAWS) */
   uint32_t buffer_bytes;          /* memory held by the send and receive rings now */
+  uint8_t r1_reached;             /* the oldest unacked segment (or SYN) was retransmitted
+                                     R1 times and no ACK has moved SND.UNA since (SHLD-9) */
+  uint32_t push_queued;           /* unread bytes up to the peer's last PSH (MAY-17) */
 };
 
 /* Hosts ------------------------------------------------------------------ */
@@ -270,14 +278,34 @@ long synack_conn_send(synack_conn *c, const uint8_t *data, size_t len, uint64_t 
 long synack_conn_send_urgent(synack_conn *c, const uint8_t *data, size_t len,
                              uint64_t now);
 /*
+ * SEND with flags (3.10.2): SYNACK_SEND_URGENT as synack_conn_send_urgent;
+ * SYNACK_SEND_PUSH (MAY-15) marks the end of the data queued so far as a push
+ * point: the bytes up to it go out at once, not held back by Nagle (as far as
+ * the windows allow), and the segment that reaches it carries PSH. Without
+ * it PSH is still set on the segment that empties the send buffer (MUST-61).
+ */
+enum { SYNACK_SEND_PUSH = 1, SYNACK_SEND_URGENT = 2 };
+long synack_conn_send_flags(synack_conn *c, const uint8_t *data, size_t len,
+                            unsigned flags, uint64_t now);
+/*
  * RECEIVE (3.10.3): copies up to cap bytes; returns the count, 0 when nothing
  * is buffered yet, SYNACK_EOF once the peer's FIN is reached, or the error
  * that ended the connection (ECONNRESET, ETIMEDOUT, ECONNREFUSED...).
  */
 long synack_conn_recv(synack_conn *c, uint8_t *buf, size_t cap, uint64_t now);
-/* CLOSE (3.10.4): FIN after the queued data. */
+/*
+ * CLOSE (3.10.4) as a socket's close: the application will neither send nor
+ * read again. FIN after the queued data (none again after a shutdown), and
+ * the connection runs on through FIN-WAIT and TIME-WAIT; RECEIVE then answers
+ * ECLOSING. Received data left unread, or new data arriving later, would be
+ * lost: the host sends a RST and the connection is CLOSED at once, with no
+ * error reported (SHLD-3). ECLOSING when called twice.
+ */
 int synack_conn_close(synack_conn *c, uint64_t now);
-/* Half close: like close, but reading goes on (the same FIN; the API difference is the binding's). */
+/*
+ * Half close (shutdown for writing, MAY-1): the same FIN, and reading goes on
+ * until the peer's FIN. ECLOSING once a FIN is already asked for.
+ */
 int synack_conn_shutdown(synack_conn *c, uint64_t now);
 /* ABORT (3.10.5): RST, and CLOSED at once. */
 int synack_conn_abort(synack_conn *c, uint64_t now);

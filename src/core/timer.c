@@ -144,6 +144,21 @@ static int gave_up(synack_conn *c, uint32_t tries, uint32_t limit, uint64_t now)
   return tries > limit;
 }
 
+/*
+ * RFC 9293 3.8.3 (MUST-20, SHLD-9): once one segment has been retransmitted
+ * R1 times the path may be failing; the application hears of it once (a
+ * connection still in a listener's queue has nobody to tell). Called last,
+ * as the callback may abort the connection.
+ */
+static void r1_check(synack_conn *c, uint64_t now) {
+  uint32_t r1 = c->host->cfg.r1_retries;
+  if (r1 == 0 || c->r1_reached || c->nretx < r1)
+    return;
+  c->r1_reached = 1;
+  if (!c->listener)
+    synack__notify(c, NULL, SYNACK_NOTICE_R1, now);
+}
+
 static void on_rexmt(synack_conn *c, uint64_t now) {
   const synack_host_config *cfg = &c->host->cfg;
   if (c->state == SYNACK_SYN_SENT || c->state == SYNACK_SYN_RECEIVED) {
@@ -157,6 +172,7 @@ static void on_rexmt(synack_conn *c, uint64_t now) {
     c->retransmits++;
     synack__send_syn(c, now);
     synack__timer_set(c, SYNACK__T_REXMT, now + synack__rtt_rto(&c->rtt));
+    r1_check(c, now);
     return;
   }
   if (synack__flight(c) == 0)
@@ -187,6 +203,7 @@ static void on_rexmt(synack_conn *c, uint64_t now) {
   c->snd_nxt = c->snd_una; /* go back: resend from the oldest */
   synack__retransmit(c, now);
   synack__timer_set(c, SYNACK__T_REXMT, now + synack__rtt_rto(&c->rtt));
+  r1_check(c, now);
 }
 
 /* RFC 9293 3.8.6.1: probe a zero window; MUST-37: give up only when unanswered. */

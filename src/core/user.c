@@ -114,8 +114,8 @@ static void done(synack_conn *c) {
   synack__conn_maybe_free(c);
 }
 
-/* SEND (3.10.2). */
-long synack_conn_send(synack_conn *c, const uint8_t *data, size_t len,
+/* SEND (3.10.2); `push`: the PUSH flag (MAY-15), see synack_conn_send_flags. */
+static long send_data(synack_conn *c, const uint8_t *data, size_t len, int push,
                       uint64_t now) {
   uint32_t n;
   c->host->now = now;
@@ -142,15 +142,24 @@ long synack_conn_send(synack_conn *c, const uint8_t *data, size_t len,
   if (len > c->snd.cap)
     len = c->snd.cap;
   n = synack__sndbuf_write(&c->snd, data, (uint32_t)len);
+  if (push && n > 0) { /* a push point at the end of what is queued now */
+    c->snd_push = 1;
+    c->snd_push_seq = seq_add(c->snd_buf_seq, c->snd.len);
+  }
   c->busy++;
   synack__output(c, now);
   done(c);
   return (long)n;
 }
 
+long synack_conn_send(synack_conn *c, const uint8_t *data, size_t len,
+                      uint64_t now) {
+  return send_data(c, data, len, 0, now);
+}
+
 /* SEND with URGENT (3.8.5): MUST-31, any length of urgent data. */
-long synack_conn_send_urgent(synack_conn *c, const uint8_t *data, size_t len,
-                             uint64_t now) {
+static long send_urgent(synack_conn *c, const uint8_t *data, size_t len,
+                        int push, uint64_t now) {
   uint32_t space = synack__sndbuf_space(&c->snd), take;
   int was = c->snd_urg;
   synack_seq old = c->snd_up;
@@ -158,7 +167,7 @@ long synack_conn_send_urgent(synack_conn *c, const uint8_t *data, size_t len,
   take = len < space ? (uint32_t)len : space;
   c->snd_urg = 1; /* set before sending so the first segment carries URG */
   c->snd_up = seq_add(c->snd_buf_seq, c->snd.len + take);
-  n = synack_conn_send(c, data, len, now);
+  n = send_data(c, data, len, push, now);
   if (n <= 0) {
     c->snd_urg = (uint8_t)was;
     c->snd_up = old;
@@ -166,10 +175,25 @@ long synack_conn_send_urgent(synack_conn *c, const uint8_t *data, size_t len,
   return n;
 }
 
+long synack_conn_send_urgent(synack_conn *c, const uint8_t *data, size_t len,
+                             uint64_t now) {
+  return send_urgent(c, data, len, 0, now);
+}
+
+long synack_conn_send_flags(synack_conn *c, const uint8_t *data, size_t len,
+                            unsigned flags, uint64_t now) {
+  int push = !!(flags & SYNACK_SEND_PUSH);
+  if (flags & SYNACK_SEND_URGENT)
+    return send_urgent(c, data, len, push, now);
+  return send_data(c, data, len, push, now);
+}
+
 /* RECEIVE (3.10.3). */
 long synack_conn_recv(synack_conn *c, uint8_t *buf, size_t cap, uint64_t now) {
   uint32_t n = 0;
   c->host->now = now;
+  if (c->app_closed)
+    return SYNACK_ECLOSING; /* the application closed it: nothing more to read */
   if (c->rcv.len && cap)
     n = synack__rcvbuf_read(&c->rcv, buf, cap > 0xffffffffu ? 0xffffffffu : (uint32_t)cap);
   if (n > 0) {
@@ -198,10 +222,13 @@ long synack_conn_recv(synack_conn *c, uint8_t *buf, size_t cap, uint64_t now) {
   return 0;
 }
 
-/* CLOSE (3.10.4): FIN after what is queued. */
-int synack_conn_close(synack_conn *c, uint64_t now) {
+/*
+ * Send our FIN after what is queued (RFC 9293 3.10.4): the half-close both
+ * CLOSE and shutdown start with. 0, ECLOSING once a FIN is already asked for,
+ * ENOTCONN (or the error that ended it) when CLOSED.
+ */
+static int send_fin(synack_conn *c, uint64_t now) {
   synack_state to;
-  c->host->now = now;
   switch (c->state) {
   case SYNACK_CLOSED:
   case SYNACK_LISTEN:
@@ -212,10 +239,10 @@ int synack_conn_close(synack_conn *c, uint64_t now) {
     done(c);
     return 0;
   case SYNACK_SYN_RECEIVED: /* queued: FIN-WAIT-1 once ESTABLISHED */
-    if (!c->fin_queued) {
-      c->fin_queued = 1;
-      c->snd_fin_seq = seq_add(c->snd_buf_seq, c->snd.len);
-    }
+    if (c->fin_queued)
+      return SYNACK_ECLOSING;
+    c->fin_queued = 1;
+    c->snd_fin_seq = seq_add(c->snd_buf_seq, c->snd.len);
     return 0;
   case SYNACK_ESTABLISHED:
     to = SYNACK_FIN_WAIT_1;
@@ -236,8 +263,50 @@ int synack_conn_close(synack_conn *c, uint64_t now) {
   return 0;
 }
 
+/*
+ * The application is done with a connection that would lose data: RST and
+ * CLOSED at once (RFC 9293 3.10.4 and SHLD-3; RFC 2525 2.17). Nobody is told
+ * of an error: the only one who could care has just said it does not.
+ */
+void synack__close_reset(synack_conn *c, const synack_segment *seg,
+                         uint64_t now) {
+  c->busy++;
+  if (c->state != SYNACK_TIME_WAIT && c->state != SYNACK_CLOSED)
+    synack__send_rst(c, now);
+  synack__rcvbuf_flush(&c->rcv);
+  synack__conn_closed(c, 0, seg, now);
+  done(c);
+}
+
+/*
+ * CLOSE (3.10.4) as a socket's close: the application will neither send nor
+ * read again. The FIN goes after the queued data; received bytes left unread
+ * (or arriving later, input.c) would be lost, so they make it a reset.
+ */
+int synack_conn_close(synack_conn *c, uint64_t now) {
+  c->host->now = now;
+  if (c->app_closed)
+    return c->state == SYNACK_CLOSED ? (c->error ? c->error : SYNACK_ENOTCONN)
+                                     : SYNACK_ECLOSING;
+  if (c->state == SYNACK_CLOSED || c->state == SYNACK_LISTEN)
+    return c->error ? c->error : SYNACK_ENOTCONN;
+  c->app_closed = 1;
+  if (c->rcv.len > 0 && c->state != SYNACK_TIME_WAIT) { /* SHLD-3 */
+    synack__close_reset(c, NULL, now);
+    return 0;
+  }
+  synack__rcvbuf_flush(&c->rcv); /* TIME-WAIT: nobody is left to tell */
+  if (c->fin_queued)
+    return 0; /* after shutdown: the FIN is on its way already */
+  return send_fin(c, now);
+}
+
+/* Half close (shutdown for writing): our FIN, and reading goes on (MAY-1). */
 int synack_conn_shutdown(synack_conn *c, uint64_t now) {
-  return synack_conn_close(c, now);
+  c->host->now = now;
+  if (c->app_closed && c->state != SYNACK_CLOSED)
+    return SYNACK_ECLOSING;
+  return send_fin(c, now);
 }
 
 /* ABORT (3.10.5). */
@@ -315,6 +384,14 @@ void synack_conn_info(const synack_conn *c, struct synack_conn_info *out) {
   out->ts_recent = c->ts_recent;
   out->paws_drops = c->paws_drops;
   out->buffer_bytes = (c->snd.data ? c->snd.cap : 0) + (c->rcv.data ? c->rcv.cap : 0);
+  out->r1_reached = c->r1_reached;
+  if (c->rcv_psh) {
+    synack_seq readpos = seq_add(c->rcv_nxt, (uint32_t)0 - c->rcv.len);
+    if (c->rcv_fin)
+      readpos = seq_add(readpos, (uint32_t)-1);
+    if (seq_gt(c->rcv_psh_seq, readpos))
+      out->push_queued = (uint32_t)(c->rcv_psh_seq - readpos);
+  }
   if (c->rcv_urg) {
     synack_seq readpos = seq_add(c->rcv_nxt, (uint32_t)0 - c->rcv.len);
     if (c->rcv_fin)

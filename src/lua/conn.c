@@ -142,11 +142,32 @@ static size_t note(lsynack_conn *p, const char *text) {
   return synack_net_record_app(p->ln->n, p->host, text);
 }
 
-/* c:send(data) -> bytes accepted | nil, err, code */
+/* The flags of c:send's optional table: {push = true, urgent = true}. */
+static unsigned send_flags(lua_State *L, int idx) {
+  unsigned flags = 0;
+  if (lua_isnoneornil(L, idx)) return 0;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+    unsigned bit = !k ? 0 : strcmp(k, "push") == 0 ? SYNACK_SEND_PUSH
+                      : strcmp(k, "urgent") == 0 ? SYNACK_SEND_URGENT : 0;
+    if (!bit) {
+      lua_pushfstring(L, "unknown send option '%s'", k ? k : luaL_typename(L, -2));
+      luaL_argerror(L, idx, lua_tostring(L, -1));
+    }
+    if (lua_toboolean(L, -1)) flags |= bit;
+    lua_pop(L, 1);
+  }
+  return flags;
+}
+
+/* c:send(data [, {push =, urgent =}]) -> bytes accepted | nil, err, code */
 static int conn_send(lua_State *L) {
   lsynack_conn *p = checkconn(L, 1);
   size_t len;
   const char *data = luaL_checklstring(L, 2, &len);
+  unsigned flags = send_flags(L, 3);
   synack_conn *c = enter(L, p, "c:send");
   long n;
   char text[48];
@@ -154,7 +175,8 @@ static int conn_send(lua_State *L) {
   if (!c) return lsynack_pusherror(L, SYNACK_ENOTCONN);
   snprintf(text, sizeof text, "send %lu", (unsigned long)len);
   ev = note(p, text);
-  n = synack_conn_send(c, (const uint8_t *)data, len, synack_net_now(p->ln->n));
+  n = synack_conn_send_flags(c, (const uint8_t *)data, len, flags,
+                             synack_net_now(p->ln->n));
   if (n <= 0) synack_net_unrecord(p->ln->n, ev); /* nothing came of it */
   if (n < 0) return lsynack_pusherror(L, (int)n);
   lua_pushinteger(L, (lua_Integer)n);
@@ -217,16 +239,14 @@ static int conn_abort(lua_State *L) {
   return push_status(L, synack_conn_abort(c, synack_net_now(p->ln->n)));
 }
 
-/* __close (Lua 5.4): a graceful close, unless it is already closing or closed. */
+/* __close (Lua 5.4): c:close(), unless it is already closed (after a shutdown
+   too: the application is done with it either way). */
 static int conn_toclose(lua_State *L) {
   lsynack_conn *p = toconn(L, 1);
-  if (p->c && p->ln->n && !p->ln->in_hook) {
-    synack_state s = synack_conn_state(p->c);
-    if (s == SYNACK_ESTABLISHED || s == SYNACK_CLOSE_WAIT ||
-        s == SYNACK_SYN_RECEIVED || s == SYNACK_SYN_SENT) {
-      p->ln->L = L;
-      synack_conn_close(p->c, synack_net_now(p->ln->n));
-    }
+  if (p->c && p->ln->n && !p->ln->in_hook &&
+      synack_conn_state(p->c) != SYNACK_CLOSED) {
+    p->ln->L = L;
+    (void)synack_conn_close(p->c, synack_net_now(p->ln->n));
   }
   return 0;
 }
@@ -307,6 +327,9 @@ static int conn_info(lua_State *L) {
   set_int(L, "ts_recent", i.ts_recent);
   set_int(L, "paws_drops", i.paws_drops);
   set_int(L, "buffer_bytes", i.buffer_bytes);
+  lua_pushboolean(L, i.r1_reached);
+  lua_setfield(L, -2, "r1_reached");
+  set_int(L, "push_queued", i.push_queued);
   if (i.error) {
     lua_pushstring(L, synack_err_name(i.error));
     lua_setfield(L, -2, "error");

@@ -156,6 +156,8 @@ static int read_host_cfg(lua_State *L, const char *key, synack_host_config *c) {
     c->syn_retries = (uint32_t)opt_int(L, 1, key, 0, 255);
   else if (strcmp(key, "data_retries") == 0)
     c->data_retries = (uint32_t)opt_int(L, 1, key, 0, 255);
+  else if (strcmp(key, "r1_retries") == 0)
+    c->r1_retries = (uint32_t)opt_int(L, 1, key, 0, 255);
   else
     return 0;
   return 1;
