@@ -89,6 +89,29 @@ describe("close and shutdown", function()
     assert.equal("ECONNRESET", select(3, s:recv()))
   end)
 
+  it("a new SYN on the 4-tuple ends the server's TIME-WAIT (MAY-2)", function()
+    local net = synack.network{seed = 1}
+    local w = net:wire{delay = 0.010}
+    local a, b = net:host{addr = A, link = w}, net:host{addr = B, link = w}
+    local l = b:listen(80)
+    local c = a:connect(B, 80, {port = 40000})
+    assert(c:wait("ESTABLISHED"))
+    local s = assert(l:accept())
+    s:close() -- the server closes first: it keeps the TIME-WAIT
+    assert.equal("EOF", select(2, c:recv()))
+    c:close()
+    assert(s:wait("TIME-WAIT"))
+    assert(c:wait("CLOSED"))
+    net:advance(1)
+    local c2 = a:connect(B, 80, {port = 40000})
+    assert(c2:wait("ESTABLISHED", 5))
+    assert.equal("CLOSED", s.state) -- well before its 60 s
+    local s2 = assert(l:accept())
+    c2:send("again")
+    assert.equal("again", s2:recv())
+    assert.is_true(s2:info().iss ~= s:info().iss)
+  end)
+
   it("shutdown, read, then close: no reset", function()
     local net, c, s = pair()
     c:shutdown()

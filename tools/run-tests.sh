@@ -72,7 +72,7 @@ LUA=$spec_lua bin/synack "$(command -v busted)" --output=utfTerminal ${BUSTED_AR
 rc=$?
 cat "$out"
 # busted closes with "N successes / N failures / N errors / N pending : T seconds"
-line=$(grep -E '[0-9]+ successes? / [0-9]+ failures? / [0-9]+ errors?' "$out" | tail -n 1 | sed 's/\x1b\[[0-9;]*m//g')
+line=$(grep -E '[0-9]+ success(es)? / [0-9]+ failures? / [0-9]+ errors?' "$out" | tail -n 1 | sed 's/\x1b\[[0-9;]*m//g')
 if [ -n "$line" ]; then
   s=$(echo "$line" | grep -oE '[0-9]+ success' | grep -oE '[0-9]+')
   fl=$(echo "$line" | grep -oE '[0-9]+ failure' | grep -oE '[0-9]+')

@@ -18,7 +18,9 @@
 --   width = 80          text: no line is longer than width - 1 (labels shorten)
 --   from = t, to = t    only events with from <= ev.t <= to
 --   last = n            only the last n events drawn (after from/to)
---   hosts = {...}       the columns, in order: addresses or host objects
+--   hosts = {...}       the columns, in order: addresses or host objects; a
+--                       last column "others" appears for segments from or
+--                       to hosts not shown (or addresses no host owns)
 --   format = "svg"      an SVG picture of the same ladder ("text" by default)
 --   file = "x.svg"      also write the result to this file
 local M = {}
@@ -139,19 +141,19 @@ local function window(events, o, shown)
   return list
 end
 
---- A last column, "(others)", when a drawn segment comes from or goes to a
+--- A last column, "others", when a drawn segment comes from or goes to a
 -- host not shown (or an address no host owns): m.other is its index.
 local function add_others(m)
   for _, ev in ipairs(m.events) do
     if ev.kind == "segment" and not (m.index[ev.from] and m.index[ev.to or ""]) then
-      m.names[#m.names + 1] = "(others)"
+      m.names[#m.names + 1] = "others"
       m.other = #m.names
       return
     end
   end
 end
 
---- The column of an address: its own, else the "(others)" column.
+--- The column of an address: its own, else the "others" column.
 local function column(m, addr)
   return m.index[addr or ""] or m.other
 end
@@ -159,7 +161,7 @@ end
 --- The label's note of the host not shown that a segment comes from or goes to.
 local function peer_text(m, ev)
   if not m.index[ev.from] then return ev.from end
-  if not m.index[ev.to or ""] then return ev.to or "?" end
+  if not m.index[ev.to or ""] then return ev.to or (ev.seg and ev.seg.dst) or "?" end
   return nil
 end
 

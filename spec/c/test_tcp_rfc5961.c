@@ -89,10 +89,39 @@ static void test_rate_limit(void) {
   h_free(&t);
 }
 
+/* No ACK storm: the ACK answering a dropped empty segment (an ACK of unsent
+   data, one below the window) goes out at most once per 500 ms per
+   connection; a dropped segment with data is always answered. */
+static void test_oow_ack_limit(void) {
+  harness t;
+  synack_conn *c;
+  int k;
+  h_init(&t);
+  c = h_active(&t, ISS, IRS, 65535);
+  for (k = 0; k < 3; k++)
+    H_FEED(&t, ".", IRS + 1, ISS + 1000, 65535, ""); /* acks what we never sent */
+  H_EXPECT(&t, ".", ISS + 1, IRS + 1, 0);
+  H_NOTHING(&t);
+  H_FEED(&t, ".", IRS - 100, ISS + 1, 65535, ""); /* below the window */
+  H_NOTHING(&t);
+  H_FEED(&t, "P.", IRS - 100, ISS + 1, 65535, "old data"); /* a retransmission */
+  H_EXPECT(&t, ".", ISS + 1, IRS + 1, 0);
+  h_advance(&t, 499999);
+  H_FEED(&t, ".", IRS + 1, ISS + 1000, 65535, "");
+  H_NOTHING(&t);
+  h_advance(&t, 1);
+  H_FEED(&t, ".", IRS + 1, ISS + 1000, 65535, "");
+  H_EXPECT(&t, ".", ISS + 1, IRS + 1, 0);
+  CHECK_EQ(synack_conn_state(c), SYNACK_ESTABLISHED);
+  synack_conn_release(c);
+  h_free(&t);
+}
+
 int main(void) {
   RUN(test_rst_rules);
   RUN(test_syn_challenge);
   RUN(test_ack_acceptability);
   RUN(test_rate_limit);
+  RUN(test_oow_ack_limit);
   return CHECK_DONE();
 }

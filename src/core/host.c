@@ -419,8 +419,8 @@ void synack_host_input(synack_host *h, const synack_segment *seg, uint64_t now) 
       return;
     }
   }
-  if (c && (l = synack__listener_find(h, seg->dport)) != NULL &&
-      synack__tw_syn_acceptable(c, seg)) {
+  if (c && synack__tw_syn_acceptable(c, seg) &&
+      (l = synack__listener_find(h, seg->dport)) != NULL && l->nacc < l->backlog) {
     /* MAY-2: the SYN ends TIME-WAIT and opens a new incarnation, whose ISS
        lies well beyond anything the old one sent (RFC 1122 4.2.2.13) */
     synack_seq iss = seq_add(c->snd_max, 65535u + 2u);
