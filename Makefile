@@ -167,9 +167,12 @@ format:
 FUZZ_SECONDS ?= 30
 FUZZ_SRC = $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN = $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
-build/fuzz/%: fuzz/%.c $(CORE_SRC) $(HEADERS)
+# Targets link the core and the in-memory wire (no libuv): fuzz_pair runs two
+# hosts over an impaired wire.
+build/fuzz/%: fuzz/%.c $(CORE_SRC) src/link/wire.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	clang -std=c99 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc/core $< $(CORE_SRC) -o $@
+	clang -std=c99 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc/core -Isrc/link \
+	  $< $(CORE_SRC) src/link/wire.c -o $@
 
 fuzz:
 	@tools/deps.sh fuzz

@@ -532,4 +532,108 @@ describe("misuse", function()
     assert.equal("ETIMEDOUT", code, err)
     assert.is_true(os.clock() - t0 < 10)
   end)
+
+  -- A monkey: random sequences of API calls and injected segments, with hooks
+  -- that drop, rewrite, replace, raise, collect and try to run the network.
+  for _, seed in ipairs{1, 2, 3} do
+    it("survives 1,500 random API calls (monkey, seed " .. seed .. ")", function()
+      local state = seed
+      local function rand(n)
+        state = (state * 48271) % 2147483647
+        return state % n + 1
+      end
+      local function pick(t)
+        if #t == 0 then return nil end
+        return t[rand(#t)]
+      end
+      local addrs = {"198.18.0.1", "198.18.0.2", "198.18.0.3"}
+      local net = synack.network{seed = seed, trace = false}
+      local errors = 0
+      net:on("error", function() errors = errors + 1 end)
+      local wires = {net:wire{delay = 0.001}, net:wire{delay = 0.01, loss = 0.1, duplicate = 0.05, reorder = 0.1}}
+      local hosts, lis, conns = {}, {}, {}
+      for i = 1, 3 do hosts[i] = net:host{addr = addrs[i], link = wires[1 + i % 2]} end
+      hosts[4] = net:host{addr = "198.18.0.9", link = wires[1], raw = true}
+      local kinds = {"segment", "state", "syn", "synack", "ack", "data", "fin", "rst"}
+      local hookfns = {
+        function() end,
+        function() return false end,
+        function(_, seg) if type(seg) == "userdata" then seg.win = math.floor(seg.win / 2) end end,
+        function() error("boom") end,
+        function() collectgarbage("step") end,
+        function(_, seg)
+          if type(seg) == "userdata" then
+            local n = seg:copy()
+            n.payload = ("p"):rep(rand(2000))
+            return n
+          end
+        end,
+        function() local c = pick(conns); if c then pcall(c.send, c, "h") end end,
+        function() pcall(net.step, net) end,
+      }
+      local function conn_opts()
+        return {sack = rand(2) == 1, timestamps = rand(2) == 1, wscale = rand(3) == 1 and false or rand(15) - 1,
+          rcvbuf = rand(5) * 3000, sndbuf = rand(5) * 5000}
+      end
+      local function any_object()
+        return pick({net, hosts[rand(4)], pick(lis) or net, pick(conns) or net})
+      end
+      local function inject()
+        local c = pick(conns)
+        local ok, i = false, nil
+        if c then ok, i = pcall(c.info, c) end
+        local seg = synack.segment{src = addrs[rand(3)], dst = addrs[rand(3)], sport = rand(65535),
+          dport = rand(5) + 79, flags = pick({"S", "S.", ".", "P.", "F.", "R", "R.", "FPU"}),
+          seq = ok and type(i) == "table" and i.rcv_nxt or rand(2 ^ 31),
+          ack = ok and type(i) == "table" and i.snd_nxt or rand(2 ^ 31),
+          win = rand(65535), payload = ("i"):rep(rand(3) == 1 and rand(1500) or 0)}
+        pcall(hosts[4].inject, hosts[4], seg)
+      end
+      local ops = {
+        function()
+          local h = hosts[rand(3)]
+          local ok, l = pcall(h.listen, h, rand(5) + 79, {backlog = rand(4)})
+          if ok and l then lis[#lis + 1] = l end
+        end,
+        function()
+          local h = hosts[rand(3)]
+          local ok, c = pcall(h.connect, h, addrs[rand(3)], rand(5) + 79, conn_opts())
+          if ok and c then conns[#conns + 1] = c end
+        end,
+        function()
+          local l = pick(lis)
+          if not l then return end
+          local ok, c = pcall(l.accept, l, 0)
+          if ok and c then conns[#conns + 1] = c end
+        end,
+        function() local c = pick(conns); if c then pcall(c.send, c, ("d"):rep(rand(20000))) end end,
+        function() local c = pick(conns); if c then pcall(c.recv, c, rand(70000), 0) end end,
+        function() local c = pick(conns); if c then pcall(c.close, c) end end,
+        function() local c = pick(conns); if c then pcall(c.shutdown, c) end end,
+        function() local c = pick(conns); if c then pcall(c.abort, c) end end,
+        function() local c = pick(conns); if c then pcall(c.info, c); local _ = tostring(c) end end,
+        function() local i = rand(#conns + 1); if conns[i] then table.remove(conns, i) end end,
+        function()
+          local i = rand(#lis + 1)
+          if not lis[i] then return end
+          if rand(2) == 1 then pcall(lis[i].close, lis[i]) end
+          table.remove(lis, i)
+        end,
+        function() pcall(net.advance, net, rand(100) / 50) end,
+        function() for _ = 1, rand(20) do if not pcall(net.step, net) then break end end end,
+        function() local o = any_object(); pcall(o.on, o, pick(kinds), pick(hookfns)) end,
+        function() local o = any_object(); pcall(o.off, o, pick(kinds)) end,
+        function() collectgarbage(rand(2) == 1 and "collect" or "step") end,
+        inject,
+        function() local w = pick(wires); pcall(w.set, w, {loss = rand(30) / 100, delay = rand(20) / 1000}) end,
+      }
+      for _ = 1, 1500 do ops[rand(#ops)]() end
+      conns, lis = nil, nil -- luacheck: ignore 311
+      collectgarbage()
+      collectgarbage()
+      net:advance(600)
+      assert.is_true(errors >= 0)
+      assert.is_string(tostring(net))
+    end)
+  end
 end)

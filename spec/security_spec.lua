@@ -189,6 +189,46 @@ describe("security", function()
       local _ = c
     end)
 
+    -- CVE-2016-5696: with one challenge-ACK budget per host, an off-path
+    -- attacker spends it with spoofed SYNs at a guessed 4-tuple, then counts
+    -- the challenge ACKs its own connection still gets: fewer means the
+    -- guessed connection exists.
+    it("does not reveal through challenge ACKs which 4-tuples are in use", function()
+      local function probe(exists)
+        local w = world()
+        local l = w.b:listen(80)
+        if exists then
+          local c = w.a:connect(B, 80, {port = 40000})
+          assert(c:wait("ESTABLISHED", 5))
+          assert(l:accept(1))
+        end
+        local last, acks = nil, 0
+        w.t:on("segment", function(_, seg, dir)
+          if dir == "in" then
+            last = {flags = seg.flags, seq = seg.seq}
+            if seg.flags == "." then acks = acks + 1 end
+          end
+        end)
+        w.t:inject(synack.segment{src = T, dst = B, sport = 5555, dport = 80, flags = "S", seq = 100})
+        w.net:advance(0.01)
+        w.t:inject(synack.segment{src = T, dst = B, sport = 5555, dport = 80, flags = ".", seq = 101,
+          ack = seq_add(last.seq, 1)})
+        w.net:advance(0.01)
+        assert(l:accept(1))
+        w.net:advance(2) -- a fresh second of budget
+        acks = 0
+        for i = 1, 1100 do
+          w.t:inject(synack.segment{src = A, dst = B, sport = 40000, dport = 80, flags = "S", seq = i * 1000})
+        end
+        for _ = 1, 100 do
+          w.t:inject(synack.segment{src = T, dst = B, sport = 5555, dport = 80, flags = "R", seq = 111})
+        end
+        w.net:advance(0.05)
+        return acks
+      end
+      assert.equal(probe(false), probe(true))
+    end)
+
     it("holds out against a blind flood of guesses over the whole sequence space", function()
       local w, c, s = victim()
       local step = floor(TWO32 / 4096)
