@@ -240,6 +240,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   do_recv(n, &a, &b);
   do_recv(n, &b, &a);
+#ifdef FUZZ_PAIR_TRACE /* -DFUZZ_PAIR_TRACE: what a run did, to check seeds */
+  fprintf(stderr,
+          "a sent %llu read %llu eof %d err %d; b sent %llu read %llu eof %d "
+          "err %d; %.3f s\n",
+          (unsigned long long)a.sent, (unsigned long long)a.rcvd, a.eof, a.err,
+          (unsigned long long)b.sent, (unsigned long long)b.rcvd, b.eof, b.err,
+          (double)synack_net_now(n) / 1e6);
+#endif
   /* an EOF comes after all the data the other side wrote (it shut down
      after its last send), so a side that saw EOF has read all of it */
   if (a.eof && a.rcvd != b.sent)

@@ -5,7 +5,7 @@
 --
 -- The network has `lanes` wires, each with its own random impairments (delay,
 -- jitter, loss, duplication, reordering, corruption, a rate and a queue) and
--- a client and a server host. Connections are opened a bounded number at a
+-- a client and a server host (IPv4 on odd lanes, IPv6 on even ones). Connections are opened a bounded number at a
 -- time; each has random sizes each way (0 to 64 KiB, log-uniform), random
 -- options, and a random way of ending (the client closes first, the server
 -- does, both at once). Each side sends its bytes, shuts down, reads up to
@@ -66,10 +66,12 @@ local function run(opts)
       imp.queue = rand(20, 200)
     end
     local w = net:wire(imp)
+    -- even lanes speak IPv6
+    local v6 = i % 2 == 0
     local lane = {
       imp = imp,
-      client = net:host{addr = "198.18." .. i .. ".1", link = w},
-      server = net:host{addr = "198.18." .. i .. ".2", link = w},
+      client = net:host{addr = v6 and ("2001:db8:" .. i .. "::1") or ("198.18." .. i .. ".1"), link = w},
+      server = net:host{addr = v6 and ("2001:db8:" .. i .. "::2") or ("198.18." .. i .. ".2"), link = w},
     }
     lane.listener = lane.server:listen(80, {
       backlog = 1024, sack = rand(0, 3) > 0, timestamps = rand(0, 1) == 1,
