@@ -86,6 +86,25 @@ describe("clock = real", function()
     close(net)
   end)
 
+  it("step() waits for the next event in wall time, and returns nil when nothing is left", function()
+    local net = synack.network{clock = "real"}
+    local w = net:wire{delay = 0.03}
+    local a = net:host{addr = "198.18.0.1", link = w}
+    local b = net:host{addr = "198.18.0.2", link = w}
+    b:listen(80)
+    local c = a:connect("198.18.0.2", 80)
+    local kinds, last = {}, 0
+    for ev in function() return net:step() end do
+      assert.is_true(ev.t >= last)
+      last = ev.t
+      if ev.kind == "segment" then kinds[#kinds + 1] = ev.seg.flags end
+    end
+    assert.are.same({"S", "S.", "."}, kinds)
+    assert.is_true(last >= 0.09, tostring(last)) -- three hops of 30 ms
+    assert.are.equal("ESTABLISHED", c.state)
+    close(net)
+  end)
+
   it("advance(seconds) takes that much wall time", function()
     local net = synack.network{clock = "real"}
     local t0 = net.now

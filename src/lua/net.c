@@ -343,7 +343,7 @@ static void push_step_event(lua_State *L, lsynack_net *ln, size_t idx) {
 static int real_step(lua_State *L, lsynack_net *ln, lsynack_rt *rt) {
   size_t before = synack_net_trace_base(ln->n) + synack_net_trace_len(ln->n);
   size_t base, len;
-  lsynack_rt_stepq(L, rt);
+  lsynack_rt_wait_event(L, rt); /* as long as it takes, not run_until's 50 ms */
   if (!lua_toboolean(L, -1)) return 0;
   base = synack_net_trace_base(ln->n);
   len = synack_net_trace_len(ln->n);
