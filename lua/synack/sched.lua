@@ -7,9 +7,12 @@
 --   the network resumes the coroutine when what it waits for may have happened;
 -- * from the main chunk, the REPL or any other coroutine: they drive the
 --   network (process events) until satisfied;
--- * inside a hook or callback, or with a timeout of 0: they never wait:
---   `l:accept()` returns nil when no connection is ready, `c:recv()` returns
---   "" when nothing is buffered.
+-- * with a timeout of 0: they never wait: `l:accept()` returns nil when no
+--   connection is ready, `c:recv()` returns "" when nothing is buffered;
+-- * inside a hook or callback: `l:accept()` and `c:recv()` raise "cannot be
+--   called from inside a hook" (they could send a window update, which would
+--   run hooks re-entrantly); `c:wait` raises when it would have to run the
+--   network, `net:run_until` always does.
 --
 -- A wait that cannot be satisfied ends with `nil, "ETIMEDOUT: ...",
 -- "ETIMEDOUT"`: when its timeout (seconds of network time) passes, or, when

@@ -99,6 +99,42 @@ uv.run("default")
 assert(established == 2, "the unreferenced network did not run: " .. established)
 print("ok an unreferenced network runs, and survives collections in its hooks")
 
+-- 2c. a call from a luv callback after the loop slept is stamped with the
+-- real time: no spurious retransmission, no RTT sample inflated by the sleep
+-- (a network of its own, with no timer pending while the loop sleeps)
+local net3 = synack.network{clock = "real"}
+local net4 = synack.network{clock = "real"}
+local u4 = assert(net4:udp{bind = "127.0.0.1:0"})
+local u3 = assert(net3:udp{bind = "127.0.0.1:0", peer = u4.sockname})
+local a3 = net3:host{addr = "198.18.0.1", link = u3}
+local l3 = net4:host{addr = "198.18.0.2", link = u4}:listen(80, {delayed_ack = false})
+local c3 = a3:connect("198.18.0.2", 80, {delayed_ack = false})
+assert(c3:wait("ESTABLISHED", 5))
+local s3 = assert(l3:accept(5))
+assert(not net3:_deadline() and not net4:_deadline(), "a timer is pending: the test would prove nothing")
+local before = c3:info().retransmits
+local late = ""
+local sleeper = uv.new_timer()
+sleeper:start(1300, 0, function() -- the loop sleeps longer than the 1 s minimum RTO
+  sleeper:close()
+  c3:send("late")
+  local reader = uv.new_timer()
+  reader:start(1, 1, function()
+    late = late .. (s3:recv(nil, 0) or "")
+    if late == "late" and c3:info().snd_una == c3:info().snd_nxt then
+      reader:close()
+      uv.stop()
+    end
+  end)
+end)
+uv.run("default")
+local info = c3:info()
+assert(late == "late", "the late send did not arrive")
+assert(info.retransmits == before, "spurious retransmission of a send made after the loop slept")
+print("ok calls from luv callbacks read the real clock (srtt " .. tostring(info.srtt) .. ")")
+net3:close()
+net4:close()
+
 -- 3. every handle synack opened is closed with the network
 net:close()
 collectgarbage() -- the unreferenced network of 2d

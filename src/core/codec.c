@@ -113,9 +113,11 @@ static int parse_ip6(const uint8_t *buf, size_t len, synack_segment *seg,
 /*
  * The TCP header (RFC 9293 3.1): a data offset of at least 5 words that fits
  * in the length IP gave, then options whose lengths stay inside the header,
- * then the checksum over the pseudo-header.
+ * then the checksum over the pseudo-header (unless `trust`: the bytes are
+ * synack_build's, untouched, so the checksum it wrote is right).
  */
-static int parse_tcp(const uint8_t *tcp, size_t tcplen, synack_segment *seg) {
+static int parse_tcp(const uint8_t *tcp, size_t tcplen, synack_segment *seg,
+                     int trust) {
   size_t doff, off = 0, l = 0;
   int r;
   if (tcplen < SYNACK_TCP_HDR)
@@ -144,13 +146,15 @@ static int parse_tcp(const uint8_t *tcp, size_t tcplen, synack_segment *seg) {
   seg->payload = tcp + doff;
   seg->paylen = tcplen - doff;
   seg->tcp_checksum_ok =
+      trust ||
       synack_csum_fold(synack_csum_add(
           synack_csum_pseudo(&seg->src, &seg->dst, (uint32_t)tcplen), tcp,
           tcplen)) == 0xffff;
   return 0;
 }
 
-int synack_parse(const uint8_t *buf, size_t len, synack_segment *seg) {
+static int parse(const uint8_t *buf, size_t len, synack_segment *seg,
+                 int trust) {
   const uint8_t *tcp = NULL;
   size_t tcplen = 0;
   int r;
@@ -169,7 +173,15 @@ int synack_parse(const uint8_t *buf, size_t len, synack_segment *seg) {
   }
   if (r < 0)
     return r;
-  return parse_tcp(tcp, tcplen, seg);
+  return parse_tcp(tcp, tcplen, seg, trust);
+}
+
+int synack_parse(const uint8_t *buf, size_t len, synack_segment *seg) {
+  return parse(buf, len, seg, 0);
+}
+
+int synack_parse_built(const uint8_t *buf, size_t len, synack_segment *seg) {
+  return parse(buf, len, seg, 1);
 }
 
 static size_t ip_hdr_len(const synack_segment *seg) {

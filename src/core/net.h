@@ -65,6 +65,8 @@ struct synack_link {
  * of being dropped ("no host").
  */
 #define SYNACK_LINK_EXTERNAL 1u
+/* The link may change a packet's bytes (the wire's `corrupt`): every checksum is checked on arrival. */
+#define SYNACK_LINK_CORRUPTS 2u
 
 /* Kinds of trace records. */
 typedef enum synack_ev_kind {

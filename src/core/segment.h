@@ -113,6 +113,13 @@ void synack_segment_init(synack_segment *seg);
  */
 int synack_parse(const uint8_t *buf, size_t len, synack_segment *seg);
 
+/*
+ * synack_parse for bytes that synack_build wrote and nothing has changed
+ * since: the TCP checksum is not computed again (tcp_checksum_ok is set);
+ * every length and the IPv4 header checksum are still checked.
+ */
+int synack_parse_built(const uint8_t *buf, size_t len, synack_segment *seg);
+
 /* The length of the packet synack_build would write (header + options + payload). */
 size_t synack_build_len(const synack_segment *seg);
 

@@ -17,6 +17,7 @@
 typedef struct synack__sndbuf {
   uint8_t *data; /* NULL until the first SEND */
   uint32_t cap, head, len;
+  uint32_t size; /* bytes allocated, the ring's modulus: it grows up to cap */
 } synack__sndbuf;
 
 #define SYNACK__OOO_MAX 8 /* out-of-order islands kept; more are dropped */
@@ -29,6 +30,7 @@ typedef struct synack__sndbuf {
 typedef struct synack__rcvbuf {
   uint8_t *data; /* NULL until the first byte arrives */
   uint32_t cap, head, len;
+  uint32_t size; /* bytes allocated, the ring's modulus: it grows up to cap */
   uint8_t nooo;
   uint8_t ooo_age[SYNACK__OOO_MAX]; /* 0: the island touched last; SACK order */
   synack_seq ooo[SYNACK__OOO_MAX][2];
@@ -275,6 +277,7 @@ struct synack_host {
   unsigned hooks;
   synack_conn **buckets;
   size_t nbuckets, nhashed;
+  synack_conn *last; /* the connection the demux found last (a one-entry cache) */
   synack_conn *conns;
   size_t nconns;
   synack_listener *listeners;

@@ -48,6 +48,7 @@ synack_link *synack_wire_new(synack_net *n, const synack_wire_params *p,
   }
   w->link.ops = &wire_ops;
   if (p) w->p = *p;
+  if (w->p.corrupt > 0) w->link.flags |= SYNACK_LINK_CORRUPTS;
   rc = synack_net_add_link(n, &w->link);
   if (rc) {
     free(w);
@@ -61,6 +62,10 @@ int synack_wire_set(synack_link *l, const synack_wire_params *p) {
   wire *w = (wire *)l;
   if (!params_ok(p)) return SYNACK_EINVAL;
   w->p = *p;
+  if (w->p.corrupt > 0)
+    w->link.flags |= SYNACK_LINK_CORRUPTS;
+  else
+    w->link.flags &= ~SYNACK_LINK_CORRUPTS;
   return 0;
 }
 

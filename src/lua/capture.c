@@ -164,6 +164,15 @@ static int l_write_pcap(lua_State *L) {
     lua_rawgeti(L, 2, i);
     packet_bytes(L, lua_gettop(L), &len);
     lua_settop(L, 3);
+    if (!lua_isnil(L, 3)) { /* converting a time out of range is UB */
+      lua_Number x;
+      lua_rawgeti(L, 3, i);
+      x = lua_tonumber(L, -1);
+      if (!lua_isnil(L, -1) &&
+          (lua_type(L, -1) != LUA_TNUMBER || !(x >= 0 && x < 1.8e13)))
+        luaL_argerror(L, 3, "times must be seconds >= 0");
+      lua_settop(L, 3);
+    }
   }
   c = synack_capture_open(path, &err);
   if (c == NULL)

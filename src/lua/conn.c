@@ -176,7 +176,7 @@ static int conn_send(lua_State *L) {
   snprintf(text, sizeof text, "send %lu", (unsigned long)len);
   ev = note(p, text);
   n = synack_conn_send_flags(c, (const uint8_t *)data, len, flags,
-                             synack_net_now(p->ln->n));
+                             lsynack_now(p->ln));
   if (n <= 0) synack_net_unrecord(p->ln->n, ev); /* nothing came of it */
   if (n < 0) return lsynack_pusherror(L, (int)n);
   lua_pushinteger(L, (lua_Integer)n);
@@ -203,7 +203,7 @@ static int conn_recv(lua_State *L) {
   }
   buf = lsynack_netbuf(p->ln, (size_t)max);
   if (!buf) return lsynack_pusherror(L, SYNACK_ENOMEM);
-  n = synack_conn_recv(c, buf, (size_t)max, synack_net_now(p->ln->n));
+  n = synack_conn_recv(c, buf, (size_t)max, lsynack_now(p->ln));
   if (n == SYNACK_EOF) {
     lua_pushnil(L);
     lua_pushliteral(L, "EOF");
@@ -220,7 +220,7 @@ static int conn_close(lua_State *L) {
   synack_conn *c = enter(L, p, "c:close");
   if (!c) return lsynack_pusherror(L, SYNACK_ENOTCONN);
   note(p, "close");
-  return push_status(L, synack_conn_close(c, synack_net_now(p->ln->n)));
+  return push_status(L, synack_conn_close(c, lsynack_now(p->ln)));
 }
 
 static int conn_shutdown(lua_State *L) {
@@ -228,7 +228,7 @@ static int conn_shutdown(lua_State *L) {
   synack_conn *c = enter(L, p, "c:shutdown");
   if (!c) return lsynack_pusherror(L, SYNACK_ENOTCONN);
   note(p, "shutdown");
-  return push_status(L, synack_conn_shutdown(c, synack_net_now(p->ln->n)));
+  return push_status(L, synack_conn_shutdown(c, lsynack_now(p->ln)));
 }
 
 static int conn_abort(lua_State *L) {
@@ -236,7 +236,7 @@ static int conn_abort(lua_State *L) {
   synack_conn *c = enter(L, p, "c:abort");
   if (!c) return lsynack_pusherror(L, SYNACK_ENOTCONN);
   note(p, "abort");
-  return push_status(L, synack_conn_abort(c, synack_net_now(p->ln->n)));
+  return push_status(L, synack_conn_abort(c, lsynack_now(p->ln)));
 }
 
 /* __close (Lua 5.4): c:close(), unless it is already closed (after a shutdown
@@ -246,7 +246,7 @@ static int conn_toclose(lua_State *L) {
   if (p->c && p->ln->n && !p->ln->in_hook &&
       synack_conn_state(p->c) != SYNACK_CLOSED) {
     p->ln->L = L;
-    (void)synack_conn_close(p->c, synack_net_now(p->ln->n));
+    (void)synack_conn_close(p->c, lsynack_now(p->ln));
   }
   return 0;
 }

@@ -225,12 +225,25 @@ static void run_segment_level(lua_State *L, seg_call *sc, int idx, const char *k
  * apply (a segment arriving for a listener before any connection exists).
  */
 static int push_levels(lua_State *L, lsynack_net *ln, uint32_t host, int connidx,
-                       int port) {
+                       int port, unsigned bit) {
   int n = 0;
   if (!lua_isnil(L, connidx)) {
-    lsynack_getuv(L, connidx, "hooks");
+    const lsynack_conn *p = (const lsynack_conn *)lua_touserdata(L, connidx);
+    /* a level whose mask lacks the kind has no hook to run: no lookups for it */
+    if (p->mask & bit)
+      lsynack_getuv(L, connidx, "hooks");
+    else
+      lua_pushnil(L);
     lsynack_getuv(L, connidx, "parent");
     n += 2;
+    if (host < ln->nhostmask && !(ln->hostmask[host] & bit)) {
+      lua_pushnil(L); /* the host's level */
+      if (ln->mask & bit)
+        lsynack_net_field(L, ln, "hooks");
+      else
+        lua_pushnil(L);
+      return n + 2;
+    }
   }
   lsynack_pushhost(L, ln, host);
   if (!lua_isnil(L, -1) && lua_isnil(L, connidx) && port > 0) {
@@ -264,17 +277,19 @@ synack_verdict lsynack_hook_segment(void *ud, synack_net *n, uint32_t host,
   seg_call sc;
   int top, levels, i;
   const char *kind;
+  int k;
   synack_segment *after;
   (void)n;
   (void)now;
   if (!L || !ln->n) return SYNACK_PASS;
   if (!lua_checkstack(L, 32)) return SYNACK_PASS;
   top = lua_gettop(L);
-  kind = kind_names[(seg->flags & SYNACK_RST)   ? 0
-                    : (seg->flags & SYNACK_SYN) ? ((seg->flags & SYNACK_ACK) ? 2 : 1)
-                    : (seg->flags & SYNACK_FIN) ? 3
-                    : seg->paylen               ? 4
-                                                : 5];
+  k = (seg->flags & SYNACK_RST)   ? 0
+      : (seg->flags & SYNACK_SYN) ? ((seg->flags & SYNACK_ACK) ? 2 : 1)
+      : (seg->flags & SYNACK_FIN) ? 3
+      : seg->paylen               ? 4
+                                  : 5;
+  kind = kind_names[k];
   if (c)
     lsynack_pushconn(L, ln, c, 0);
   else
@@ -285,7 +300,8 @@ synack_verdict lsynack_hook_segment(void *ud, synack_net *n, uint32_t host,
   sc.seg = top + 2;
   sc.dir = dir == SYNACK_DIR_IN ? "in" : "out";
   sc.dropped = 0;
-  levels = push_levels(L, ln, host, sc.conn, dir == SYNACK_DIR_IN ? seg->dport : 0);
+  levels = push_levels(L, ln, host, sc.conn, dir == SYNACK_DIR_IN ? seg->dport : 0,
+                       1u << k);
   for (i = 0; i < levels; i++) run_segment_level(L, &sc, top + 3 + i, kind);
   if (sc.dropped) {
     v = SYNACK_DROP;
@@ -348,7 +364,7 @@ void lsynack_hook_state(lua_State *L, lsynack_net *ln, uint32_t host,
     lsynack_pushsegment(L, seg);
   else
     lua_pushnil(L);
-  levels = push_levels(L, ln, host, top + 1, 0);
+  levels = push_levels(L, ln, host, top + 1, 0, LSYNACK_HOOK_STATE);
   for (i = 0; i < levels; i++)
     run_state_list(L, ln, top + 3 + i, top + 1, from, to, top + 2);
   lua_settop(L, top);

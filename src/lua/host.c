@@ -245,7 +245,7 @@ static int host_connect(lua_State *L) {
   snprintf(note, sizeof note, dst.family == 6 ? "connect [%s]:%d" : "connect %s:%d", text,
            (int)port);
   synack_net_record_app(ln->n, h->index, note);
-  c = synack_host_connect(tcp, &dst, (uint16_t)port, &o, synack_net_now(ln->n), &err);
+  c = synack_host_connect(tcp, &dst, (uint16_t)port, &o, lsynack_now(ln), &err);
   if (!c) return lsynack_pusherror(L, err ? err : SYNACK_ENOMEM);
   lsynack_pushconn(L, ln, c, 1);
   return 1;

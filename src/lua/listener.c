@@ -95,7 +95,7 @@ static int listener_close(lua_State *L) {
   lsynack_getuv(L, 1, "host");
   if (lua_isuserdata(L, -1)) set_port(L, lua_gettop(L), synack_listener_port(p->l), 0);
   lua_pop(L, 1);
-  synack_listener_close(p->l, synack_net_now(p->ln->n));
+  synack_listener_close(p->l, lsynack_now(p->ln));
   p->l = NULL;
   lsynack_anchor(L, p->ln, 1, 0);
   return 0;

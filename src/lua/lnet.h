@@ -51,7 +51,15 @@ typedef struct lsynack_net {
   size_t hookpaycap;
   unsigned *hostmask; /* each host's own hook mask, by host index */
   size_t nhostmask;
+  struct lsynack_rt *rt; /* clock = "real" (realtime.c), else NULL */
 } lsynack_net;
+
+/*
+ * The network's time for a call into the core: in real time the clock is
+ * read first (realtime.c), so that a call made after the loop slept (a luv
+ * callback, Neovim) is not stamped with the time of the last event.
+ */
+uint64_t lsynack_now(lsynack_net *ln);
 
 typedef struct lsynack_host {
   lsynack_net *ln;

@@ -47,6 +47,12 @@ lsynack_rt *lsynack_rt_get(lua_State *L, int netidx);
 /* Move the network's clock to the real time. NULL is allowed. */
 void lsynack_rt_sync(lsynack_rt *rt);
 synack_clock *lsynack_rt_clock(lsynack_rt *rt);
+/*
+ * Microseconds since the epoch at the network's time 0 (real time), else 0:
+ * added to capture timestamps so that a pcap of a real network shows wall
+ * clock times, as tcpdump's would.
+ */
+uint64_t lsynack_rt_epoch(lsynack_net *ln);
 
 /* net:_run([limit [, stop_on_wake]]), net:_stepq(), net:_setnow(t) in real
  * time. */

@@ -190,7 +190,7 @@ static void on_tap(void *ud, synack_net *n, const uint8_t *pkt, size_t len,
                    uint64_t now) {
   lsynack_net *ln = ud;
   (void)n;
-  if (ln->cap) synack_capture_write(ln->cap, pkt, len, now);
+  if (ln->cap) synack_capture_write(ln->cap, pkt, len, now + lsynack_rt_epoch(ln));
 }
 
 /* The network userdata ---------------------------------------------------- */

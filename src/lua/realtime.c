@@ -41,6 +41,7 @@ struct lsynack_rt {
   lsynack_uvbox *box;
   synack_clock *clk; /* NULL once closed */
   uint64_t events;   /* events processed so far */
+  uint64_t epoch_us; /* wall clock at network time 0 */
   int ticking;       /* running the network from the timer */
   int stopped;       /* net:stop() */
 };
@@ -259,6 +260,14 @@ int lsynack_rt_open(lua_State *L, lsynack_net *ln, int netidx) {
                ? lsynack_pusherror(L, err)
                : push_uverror(L, err, "cannot start the clock");
   }
+  {
+    uv_timeval64_t tv;
+    uint64_t wall = uv_gettimeofday(&tv) == 0
+                        ? (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec
+                        : 0;
+    rt->epoch_us = wall - synack_clock_now(rt->clk);
+  }
+  ln->rt = rt;
   lua_getuservalue(L, netidx);
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, "realtime");
@@ -280,6 +289,7 @@ void lsynack_rt_close(lua_State *L, int netidx) {
     return;
   synack_clock_close(rt->clk);
   rt->clk = NULL;
+  rt->ln->rt = NULL;
   if (rt->box->depth > 0)
     uv_stop(synack_uvloop_loop(rt->box->ul));
 }
@@ -291,6 +301,16 @@ void lsynack_rt_sync(lsynack_rt *rt) {
 
 synack_clock *lsynack_rt_clock(lsynack_rt *rt) {
   return rt ? rt->clk : NULL;
+}
+
+uint64_t lsynack_now(lsynack_net *ln) {
+  if (ln->rt && ln->rt->clk && ln->n)
+    synack_clock_sync(ln->rt->clk);
+  return synack_net_now(ln->n);
+}
+
+uint64_t lsynack_rt_epoch(lsynack_net *ln) {
+  return ln->rt ? ln->rt->epoch_us : 0;
 }
 
 /* Driving the loop ----------------------------------------------------------
