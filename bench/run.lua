@@ -299,7 +299,8 @@ w("| one event, ", tostring(scale_n), " connections, bytes on any of them | ",
 w("| one event, ", tostring(scale_n), " connections, bytes on 1,000 of them | ",
   string.format("%.0f ns", scale.scale_event_ns_n_hot1k or 0 / 0), " |")
 w("")
-w("An event here is one `net:step()` after a one-byte send on a connection drawn at random (",
+w("An event here is one step of the network (`net:_stepq()`: `net:step()` without the event table it",
+  " returns) after a one-byte send on a connection drawn at random (",
   tostring(scale.scale_events_per_round), " events each: the segment's delivery, the ACK's, a timer),",
   " Lua's send and receive included. The first row at N draws from all N connections, so every event",
   " touches memory no cache holds; the second draws from 1,000 of the N, which shows what the host's",
@@ -337,7 +338,8 @@ if profiled then
   w("")
   w("bench/profile.sh, small sizes (bulk 32 MB at 65535, 8 MB at 1500, 2,000 churned connections, a 4 MB",
     " hooked transfer). Self cost per function, top 10. With callgrind the unit is instructions; it counts",
-    " each byte `rep movsb` moves as one, so memcpy weighs more there than in time.")
+    " each byte `rep movsb` moves as one, so memcpy weighs more there than in time. `???` is the Lua",
+    " interpreter, which has no symbols.")
   for _, name in ipairs(PROFILES) do
     local f = io.open(BUILD .. "/bench/profile-" .. name .. ".txt")
     if f then

@@ -27,7 +27,11 @@ local M = {}
 local unpack = table.unpack or unpack -- luacheck: ignore 143
 local pack = table.pack or function(...) return {n = select("#", ...), ...} end
 
-local tasks_of = setmetatable({}, {__mode = "k"}) -- coroutine -> task
+-- coroutine -> task. Weak both ways: a task refers to its coroutine, and
+-- Lua 5.1 and LuaJIT have no ephemerons, so with weak keys only an entry
+-- would keep its coroutine, and the task its network, for ever. A live task
+-- is held by its network's task list.
+local tasks_of = setmetatable({}, {__mode = "kv"})
 
 --- t (seconds) on the clock's grid of whole microseconds, so that a deadline
 -- compares equal to the time the network reaches for it.
