@@ -13,7 +13,8 @@
 
 #include "tcb.h"
 
-#define RING_FIRST 4096 /* a ring's first allocation (less when cap is less) */
+#define RING_FIRST 4096 /* a ring's first allocation (less when cap is less)   \
+                         */
 
 /*
  * Make a ring (data, size, its oldest byte at head) hold at least `need`
@@ -154,7 +155,8 @@ static void touch(synack__rcvbuf *b, int i) {
   b->ooo_age[i] = 0;
 }
 
-/* Add [s, e) to the islands, merging neighbours. 0, or -1 when there is no room. */
+/* Add [s, e) to the islands, merging neighbours. 0, or -1 when there is no
+ * room. */
 static int add_island(synack__rcvbuf *b, synack_seq s, synack_seq e) {
   int i, j, n = b->nooo;
   for (i = 0; i < n && seq_lt(b->ooo[i][1], s); i++)

@@ -29,7 +29,8 @@ void synack__cc_initial_window(synack_conn *c) {
   c->cwnd_acc = 0;
 }
 
-/* Slow start: at most SMSS per ACK (equation 2, the appropriate byte counting limit). */
+/* Slow start: at most SMSS per ACK (equation 2, the appropriate byte counting
+ * limit). */
 void synack__cc_slow_start(synack_conn *c, uint32_t acked) {
   c->cwnd += acked < c->smss ? acked : c->smss;
   if (c->cwnd > CWND_CAP)
@@ -51,7 +52,9 @@ void synack__cc_after_idle(synack_conn *c, uint64_t now) {
   c->cubic.epoch = SYNACK_NEVER;
 }
 
-static void reno_init(synack_conn *c) { synack__cc_initial_window(c); }
+static void reno_init(synack_conn *c) {
+  synack__cc_initial_window(c);
+}
 
 static void reno_on_ack(synack_conn *c, uint32_t acked, uint64_t now) {
   (void)now;

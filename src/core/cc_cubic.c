@@ -13,8 +13,8 @@
  */
 #include "tcb.h"
 
-#define CUBIC_C 0.4     /* RFC 9438 5: C, in segments per second cubed */
-#define CUBIC_BETA 0.7  /* RFC 9438 4.6: the multiplicative decrease factor */
+#define CUBIC_C 0.4    /* RFC 9438 5: C, in segments per second cubed */
+#define CUBIC_BETA 0.7 /* RFC 9438 4.6: the multiplicative decrease factor */
 /* RFC 9438 4.3: alpha for W_est, so that the average matches Reno's */
 #define CUBIC_ALPHA (3.0 * (1.0 - CUBIC_BETA) / (1.0 + CUBIC_BETA))
 #define CWND_CAP 0x3fffffffu
@@ -44,7 +44,8 @@ static void cubic_init(synack_conn *c) {
   c->cubic.acc = 0;
 }
 
-/* RFC 9438 4.2: a new epoch starts with the first ACK in congestion avoidance. */
+/* RFC 9438 4.2: a new epoch starts with the first ACK in congestion avoidance.
+ */
 static void start_epoch(synack_conn *c, uint64_t now) {
   synack__cubic *s = &c->cubic;
   s->epoch = now;
@@ -100,7 +101,8 @@ static void cubic_on_ack(synack_conn *c, uint32_t acked, uint64_t now) {
   }
 }
 
-/* 4.6 and 4.7: remember W_max (less, under fast convergence), ssthresh = beta * cwnd. */
+/* 4.6 and 4.7: remember W_max (less, under fast convergence), ssthresh = beta *
+ * cwnd. */
 static void cubic_on_loss(synack_conn *c) {
   synack__cubic *s = &c->cubic;
   double reduced = c->cwnd * CUBIC_BETA;
@@ -113,7 +115,8 @@ static void cubic_on_loss(synack_conn *c) {
   c->cwnd_acc = 0;
 }
 
-/* 4.8: a timeout is a congestion event too; then slow start from one segment. */
+/* 4.8: a timeout is a congestion event too; then slow start from one segment.
+ */
 static void cubic_on_rto(synack_conn *c) {
   cubic_on_loss(c);
   c->cwnd = c->smss;
@@ -122,4 +125,6 @@ static void cubic_on_rto(synack_conn *c) {
 static const synack__cc_ops cubic = {"cubic", cubic_init, cubic_on_ack,
                                      cubic_on_loss, cubic_on_rto};
 
-const synack__cc_ops *synack__cc_cubic(void) { return &cubic; }
+const synack__cc_ops *synack__cc_cubic(void) {
+  return &cubic;
+}

@@ -146,10 +146,9 @@ static int parse_tcp(const uint8_t *tcp, size_t tcplen, synack_segment *seg,
   seg->payload = tcp + doff;
   seg->paylen = tcplen - doff;
   seg->tcp_checksum_ok =
-      trust ||
-      synack_csum_fold(synack_csum_add(
-          synack_csum_pseudo(&seg->src, &seg->dst, (uint32_t)tcplen), tcp,
-          tcplen)) == 0xffff;
+      trust || synack_csum_fold(synack_csum_add(
+                   synack_csum_pseudo(&seg->src, &seg->dst, (uint32_t)tcplen),
+                   tcp, tcplen)) == 0xffff;
   return 0;
 }
 

@@ -7,9 +7,9 @@
  * The cookie (our ISS) is laid out as: 5 bits of a 64-second time slot,
  * 24 bits of a keyed hash (SipHash with the host's secret) of the slot, the
  * 4-tuple, the peer's ISN and the MSS index, and 3 bits indexing the peer's
- * MSS in a short table (rounded down). A cookie is good for the slot it was made in and the
- * one after. What the SYN's other options asked for (window scale, SACK,
- * timestamps) cannot be kept: such connections run without them.
+ * MSS in a short table (rounded down). A cookie is good for the slot it was
+ * made in and the one after. What the SYN's other options asked for (window
+ * scale, SACK, timestamps) cannot be kept: such connections run without them.
  */
 #include <string.h>
 
@@ -18,11 +18,15 @@
 #define SLOT_US (64ull * 1000000)
 #define HASH_MASK 0xffffffu
 
-static const uint16_t mss_table[8] = {216, 536, 1024, 1220, 1300, 1400, 1440, 1460};
+static const uint16_t mss_table[8] = {216,  536,  1024, 1220,
+                                      1300, 1400, 1440, 1460};
 
-static uint32_t slot_of(uint64_t now) { return (uint32_t)(now / SLOT_US); }
+static uint32_t slot_of(uint64_t now) {
+  return (uint32_t)(now / SLOT_US);
+}
 
-/* The 24-bit hash of slot, MSS index, tuple (as the peer's segments name it) and peer ISN. */
+/* The 24-bit hash of slot, MSS index, tuple (as the peer's segments name it)
+ * and peer ISN. */
 static uint32_t cookie_hash(const synack_host *h, const synack_segment *seg,
                             uint32_t slot, synack_seq irs, unsigned mss_idx) {
   uint8_t m[4 + 4 + 1 + 32 + 4 + 1];
@@ -42,14 +46,16 @@ static uint32_t cookie_hash(const synack_host *h, const synack_segment *seg,
   m[n++] = (uint8_t)(seg->dport >> 8);
   m[n++] = (uint8_t)seg->dport;
   m[n++] = (uint8_t)mss_idx;
-  /* 'c' apart from the ISN's own use of the key (isn.c hashes other messages) */
+  /* 'c' apart from the ISN's own use of the key (isn.c hashes other messages)
+   */
   m[0] ^= 0xc0;
   return (uint32_t)synack__siphash24(h->cfg.isn_secret, m, n) & HASH_MASK;
 }
 
 static uint32_t make(const synack_host *h, const synack_segment *syn,
                      uint32_t slot, unsigned mss_idx) {
-  return ((slot & 31u) << 27) | (cookie_hash(h, syn, slot, syn->seq, mss_idx) << 3) | mss_idx;
+  return ((slot & 31u) << 27) |
+         (cookie_hash(h, syn, slot, syn->seq, mss_idx) << 3) | mss_idx;
 }
 
 /* The largest table entry not above the peer's MSS (536 when it sent none). */
@@ -64,8 +70,10 @@ static unsigned mss_index(const synack_segment *syn) {
   return i;
 }
 
-/* Answer a SYN with a cookie SYN,ACK: <SEQ=cookie><ACK=SEG.SEQ+1><CTL=SYN,ACK>, MSS only. */
-void synack__cookie_send(synack_listener *l, const synack_segment *syn, uint64_t now) {
+/* Answer a SYN with a cookie SYN,ACK: <SEQ=cookie><ACK=SEG.SEQ+1><CTL=SYN,ACK>,
+ * MSS only. */
+void synack__cookie_send(synack_listener *l, const synack_segment *syn,
+                         uint64_t now) {
   synack_host *h = l->host;
   synack_segment seg;
   synack_tcpopts v;
@@ -99,7 +107,8 @@ void synack__cookie_send(synack_listener *l, const synack_segment *syn, uint64_t
  */
 int synack__cookie_check(synack_listener *l, const synack_segment *ack,
                          uint64_t now, uint16_t *mss) {
-  synack_seq cookie = seq_add(ack->ack, (uint32_t)-1), irs = seq_add(ack->seq, (uint32_t)-1);
+  synack_seq cookie = seq_add(ack->ack, (uint32_t)-1),
+             irs = seq_add(ack->seq, (uint32_t)-1);
   uint32_t slot = slot_of(now), s;
   int back;
   if (now >= l->cookie_until || (ack->flags & (SYNACK_SYN | SYNACK_RST)))
@@ -108,7 +117,8 @@ int synack__cookie_check(synack_listener *l, const synack_segment *ack,
     s = slot - (uint32_t)back;
     if ((cookie >> 27) != (s & 31u))
       continue;
-    if (((cookie >> 3) & HASH_MASK) != cookie_hash(l->host, ack, s, irs, cookie & 7u))
+    if (((cookie >> 3) & HASH_MASK) !=
+        cookie_hash(l->host, ack, s, irs, cookie & 7u))
       continue;
     *mss = mss_table[cookie & 7u];
     return 1;

@@ -46,7 +46,7 @@ typedef enum synack_err {
 #define XX(name, msg) SYNACK_##name,
   SYNACK_ERRNO_MAP(XX)
 #undef XX
-  SYNACK__ERR_END
+      SYNACK__ERR_END
 } synack_err;
 
 /* "ECONNREFUSED"; "EUNKNOWN" for a code not in the list. */

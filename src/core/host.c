@@ -26,7 +26,8 @@ synack_host *synack_host_new(const synack_host_config *cfg,
   if (h->cfg.mtu < 68 + 60)
     h->cfg.mtu = 1500;
   if (h->cfg.delack_us > 500000)
-    h->cfg.delack_us = 500000; /* MUST-40: an ACK is never delayed 0.5 s or more */
+    h->cfg.delack_us =
+        500000; /* MUST-40: an ACK is never delayed 0.5 s or more */
   h->cb = *cb;
   h->ud = ud;
   h->nbuckets = 64;
@@ -59,9 +60,15 @@ void synack_host_free(synack_host *h) {
   free(h);
 }
 
-const synack_addr *synack_host_addr(const synack_host *h) { return &h->cfg.addr; }
-void synack_host_set_hooks(synack_host *h, unsigned kind_mask) { h->hooks = kind_mask; }
-size_t synack_host_conn_count(const synack_host *h) { return h->nconns; }
+const synack_addr *synack_host_addr(const synack_host *h) {
+  return &h->cfg.addr;
+}
+void synack_host_set_hooks(synack_host *h, unsigned kind_mask) {
+  h->hooks = kind_mask;
+}
+size_t synack_host_conn_count(const synack_host *h) {
+  return h->nconns;
+}
 
 /* The demux hash ---------------------------------------------------------- */
 
@@ -183,7 +190,8 @@ void synack__conn_opts_resolve(const synack_host *h, const synack_conn_opts *in,
     d.isn = 0;
   if (!(set & SYNACK_OPT_SET_PORT))
     d.port = 0;
-  if (!(set & SYNACK_OPT_SET_MSS) || d.mss == 0) /* MUST-67: from what we can receive */
+  if (!(set & SYNACK_OPT_SET_MSS) ||
+      d.mss == 0) /* MUST-67: from what we can receive */
     d.mss = (uint16_t)(h->cfg.mtu - (family == 6 ? 60 : 40));
   if (!(set & SYNACK_OPT_SET_SNDBUF) || d.sndbuf == 0)
     d.sndbuf = 131072;
@@ -236,7 +244,8 @@ synack_conn *synack__conn_new(synack_host *h, const synack_conn_opts *opts) {
     c->t[i] = SYNACK_NEVER;
   c->opts = *opts;
   c->cc = synack__cc_get(opts->cc);
-  synack__rtt_init(&c->rtt, h->cfg.rto_init_us, h->cfg.rto_min_us, h->cfg.rto_max_us);
+  synack__rtt_init(&c->rtt, h->cfg.rto_init_us, h->cfg.rto_min_us,
+                   h->cfg.rto_max_us);
   synack__rcvbuf_setup(&c->rcv, opts->rcvbuf);
   c->smss = 536; /* until the peer's SYN says more (MUST-15) */
   c->cc->init(c);
@@ -313,7 +322,8 @@ void synack__conn_closed(synack_conn *c, int err, const synack_segment *seg,
   synack__conn_maybe_free(c);
 }
 
-/* Hooks and output ----------------------------------------------------------- */
+/* Hooks and output -----------------------------------------------------------
+ */
 
 unsigned synack__hook_mask(const synack_host *h, const synack_conn *c,
                            const synack_listener *l) {
@@ -338,7 +348,8 @@ void synack__emit(synack_host *h, synack_conn *c, synack_listener *l,
   h->cb.output(h->ud, h, seg, now);
 }
 
-/* RFC 5961 7: at most challenge_ack_limit challenge ACKs per second per host. */
+/* RFC 5961 7: at most challenge_ack_limit challenge ACKs per second per host.
+ */
 int synack__challenge_ok(synack_host *h, uint64_t now) {
   if (now - h->chack_start >= 1000000 || now < h->chack_start) {
     h->chack_start = now;
@@ -390,15 +401,18 @@ int synack__addr_unicast(const synack_addr *a) {
   return 0;
 }
 
-/* Input: demux, hooks, then the state machine -------------------------------- */
+/* Input: demux, hooks, then the state machine --------------------------------
+ */
 
-void synack_host_input(synack_host *h, const synack_segment *seg, uint64_t now) {
+void synack_host_input(synack_host *h, const synack_segment *seg,
+                       uint64_t now) {
   synack_segment copy;
   synack_conn *c;
   synack_listener *l = NULL;
   unsigned mask;
   h->now = now;
-  if (seg->src.family != h->cfg.addr.family || seg->dst.family != seg->src.family)
+  if (seg->src.family != h->cfg.addr.family ||
+      seg->dst.family != seg->src.family)
     return;
   if (!synack__addr_unicast(&seg->src) || !synack__addr_unicast(&seg->dst))
     return; /* silently discarded, never answered (MUST-57, MUST-63) */
@@ -429,7 +443,8 @@ void synack_host_input(synack_host *h, const synack_segment *seg, uint64_t now) 
     }
   }
   if (c && synack__tw_syn_acceptable(c, seg) &&
-      (l = synack__listener_find(h, seg->dport)) != NULL && l->nacc < l->backlog) {
+      (l = synack__listener_find(h, seg->dport)) != NULL &&
+      l->nacc < l->backlog) {
     /* MAY-2: the SYN ends TIME-WAIT and opens a new incarnation, whose ISS
        lies well beyond anything the old one sent (RFC 1122 4.2.2.13) */
     synack_seq iss = seq_add(c->snd_max, 65535u + 2u);

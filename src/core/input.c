@@ -15,7 +15,8 @@ static uint32_t seg_len(const synack_segment *seg) {
          !!(seg->flags & SYNACK_FIN);
 }
 
-/* Options of a SYN: MSS (MUST-14, MUST-15, MUST-16), window scale, SACK, timestamps. */
+/* Options of a SYN: MSS (MUST-14, MUST-15, MUST-16), window scale, SACK,
+ * timestamps. */
 void synack__syn_options(synack_conn *c, const synack_segment *seg) {
   synack_tcpopts o;
   uint32_t mms_s, mss;
@@ -42,7 +43,8 @@ void synack__syn_options(synack_conn *c, const synack_segment *seg) {
   c->smss = mss > 0 ? mss : 1;
 }
 
-/* The options of a later segment, when they matter (MUST-5, MUST-6): 1 when *o is filled. */
+/* The options of a later segment, when they matter (MUST-5, MUST-6): 1 when *o
+ * is filled. */
 static int read_options(const synack_conn *c, const synack_segment *seg,
                         synack_tcpopts *o) {
   if ((!c->ts_ok && !c->sack_ok) || seg->optlen == 0)
@@ -52,7 +54,8 @@ static int read_options(const synack_conn *c, const synack_segment *seg,
   return 1;
 }
 
-/* RFC 7323 4.3: remember the newest TSval of a segment that covers the last ACK we sent. */
+/* RFC 7323 4.3: remember the newest TSval of a segment that covers the last ACK
+ * we sent. */
 static void take_timestamp(synack_conn *c, const synack_segment *seg,
                            const synack_tcpopts *o, uint64_t now) {
   if (!c->ts_ok || !o->has_timestamp)
@@ -86,7 +89,8 @@ static int paws_reject(synack_conn *c, const synack_segment *seg,
 }
 
 /* RFC 7323 4.1 (RTTM): an ACK of new data echoes when the data was sent. */
-static int ts_rtt_sample(synack_conn *c, const synack_tcpopts *o, uint64_t now) {
+static int ts_rtt_sample(synack_conn *c, const synack_tcpopts *o,
+                         uint64_t now) {
   int32_t ms;
   if (!c->ts_ok || !o || !o->has_timestamp || o->ts_ecr == 0)
     return 0;
@@ -131,7 +135,8 @@ static void enter_time_wait(synack_conn *c, const synack_segment *seg,
     synack__timer_set(c, SYNACK__T_2MSL, now + 2 * c->host->cfg.msl_us);
 }
 
-static void established(synack_conn *c, const synack_segment *seg, uint64_t now) {
+static void established(synack_conn *c, const synack_segment *seg,
+                        uint64_t now) {
   synack__timer_stop(c, SYNACK__T_REXMT);
   if (c->nretx == 0 && c->rtt_timing) /* the SYN was sent once: a fair sample */
     synack__rtt_sample(&c->rtt, now - c->rtt_start);
@@ -144,13 +149,15 @@ static void established(synack_conn *c, const synack_segment *seg, uint64_t now)
     synack__timer_set(c, SYNACK__T_KEEP, now + c->opts.keepalive_us);
   synack__set_state(c, SYNACK_ESTABLISHED, seg, now);
   c->pend |= SYNACK_NOTICE_WRITABLE;
-  if (c->fin_queued && c->state == SYNACK_ESTABLISHED) /* a CLOSE made in SYN-RECEIVED */
+  if (c->fin_queued &&
+      c->state == SYNACK_ESTABLISHED) /* a CLOSE made in SYN-RECEIVED */
     synack__set_state(c, SYNACK_FIN_WAIT_1, NULL, now);
 }
 
-/* RFC 9293 3.10.7.4, seventh: the segment text. `dseq` is its first data byte. */
-static void text_step(synack_conn *c, const synack_segment *seg, synack_seq dseq,
-                      uint64_t now) {
+/* RFC 9293 3.10.7.4, seventh: the segment text. `dseq` is its first data byte.
+ */
+static void text_step(synack_conn *c, const synack_segment *seg,
+                      synack_seq dseq, uint64_t now) {
   long adv;
   int had_holes = c->rcv.nooo > 0;
   if (seg->paylen == 0 || c->rcv_fin)
@@ -160,19 +167,22 @@ static void text_step(synack_conn *c, const synack_segment *seg, synack_seq dseq
     return; /* the peer has closed: text is ignored */
   /* SHLD-3 (3.10.4, RFC 2525 2.17): new data for an application that has
      closed (not shut down) would be lost: reset, as a socket's close does */
-  if (c->app_closed && seq_gt(seq_add(dseq, (uint32_t)seg->paylen), c->rcv_nxt)) {
+  if (c->app_closed &&
+      seq_gt(seq_add(dseq, (uint32_t)seg->paylen), c->rcv_nxt)) {
     synack__close_reset(c, seg, now);
     return;
   }
   adv = synack__rcvbuf_insert(&c->rcv, &c->rcv_nxt, dseq, seg->payload,
                               (uint32_t)seg->paylen);
   if (adv <= 0) {
-    c->ack_now = 1; /* out of order, duplicate or no room: ACK at once (RFC 5681 4.2) */
+    c->ack_now =
+        1; /* out of order, duplicate or no room: ACK at once (RFC 5681 4.2) */
     return;
   }
   c->bytes_received += (uint64_t)adv;
   c->pend |= SYNACK_NOTICE_READABLE;
-  if (seg->flags & SYNACK_PSH) { /* MAY-17: the application may hear of a push */
+  if (seg->flags &
+      SYNACK_PSH) { /* MAY-17: the application may hear of a push */
     synack_seq end = seq_add(dseq, (uint32_t)seg->paylen);
     if (seq_gt(end, c->rcv_nxt))
       end = c->rcv_nxt; /* only what is in order (and not cut off) counts */
@@ -185,7 +195,8 @@ static void text_step(synack_conn *c, const synack_segment *seg, synack_seq dseq
   if (had_holes || !c->opts.delayed_ack || ++c->unacked_segs >= 2) {
     c->ack_now = 1; /* SHLD-19: every second segment; a filled hole at once */
   } else if (c->t[SYNACK__T_DELACK] == SYNACK_NEVER) {
-    synack__timer_set(c, SYNACK__T_DELACK, now + c->host->cfg.delack_us); /* MUST-40 */
+    synack__timer_set(c, SYNACK__T_DELACK,
+                      now + c->host->cfg.delack_us); /* MUST-40 */
   }
 }
 
@@ -248,7 +259,8 @@ static void syn_sent(synack_conn *c, const synack_segment *seg, uint64_t now) {
     synack__reset_for(c->host, c, NULL, seg, now); /* not for a RST */
     return;
   }
-  /* second: a RST with an acceptable ACK refuses the connection (RFC 5961 3.2) */
+  /* second: a RST with an acceptable ACK refuses the connection (RFC 5961 3.2)
+   */
   if (seg->flags & SYNACK_RST) {
     if (ack)
       synack__conn_closed(c, SYNACK_ECONNREFUSED, seg, now);
@@ -284,7 +296,8 @@ static void syn_sent(synack_conn *c, const synack_segment *seg, uint64_t now) {
 }
 
 /* First: is the segment in the window (Table 6)? MUST-66: with a zero window a
-   segment at RCV.NXT is still taken for its ACK, RST and URG; its text is not. */
+   segment at RCV.NXT is still taken for its ACK, RST and URG; its text is not.
+ */
 static int seq_ok(const synack_conn *c, const synack_segment *seg) {
   uint32_t len = seg_len(seg), wnd = synack__rcv_wnd(c);
   synack_seq s = seg->seq, hi = seq_add(c->rcv_nxt, wnd);
@@ -292,7 +305,8 @@ static int seq_ok(const synack_conn *c, const synack_segment *seg) {
     return s == c->rcv_nxt;
   if (len == 0)
     return seq_in(s, c->rcv_nxt, hi);
-  return seq_in(s, c->rcv_nxt, hi) || seq_in(seq_add(s, len - 1), c->rcv_nxt, hi);
+  return seq_in(s, c->rcv_nxt, hi) ||
+         seq_in(seq_add(s, len - 1), c->rcv_nxt, hi);
 }
 
 /* Second: the RST bit, with RFC 5961 3.2's exact-match rule. */
@@ -302,7 +316,8 @@ static void rst_step(synack_conn *c, const synack_segment *seg, uint64_t now) {
     return;
   }
   switch (c->state) {
-  case SYNACK_SYN_RECEIVED: /* passive: back to LISTEN, nobody told; active: refused */
+  case SYNACK_SYN_RECEIVED: /* passive: back to LISTEN, nobody told; active:
+                               refused */
     synack__conn_closed(c, c->passive ? 0 : SYNACK_ECONNREFUSED, seg, now);
     break;
   case SYNACK_ESTABLISHED:
@@ -364,7 +379,8 @@ static void rtt_on_ack(synack_conn *c, synack_seq ack, const synack_tcpopts *o,
  * Otherwise the algorithm grows cwnd, and with SACK holes already known lost
  * start recovery without three duplicates (RFC 6675 5, b).
  */
-static void cwnd_on_ack(synack_conn *c, synack_seq ack, uint32_t acked, uint64_t now) {
+static void cwnd_on_ack(synack_conn *c, synack_seq ack, uint32_t acked,
+                        uint64_t now) {
   if (c->in_recovery) {
     if (seq_geq(ack, c->recover)) {
       uint32_t fl = synack__flight(c) + c->smss;
@@ -379,7 +395,8 @@ static void cwnd_on_ack(synack_conn *c, synack_seq ack, uint32_t acked, uint64_t
   }
   c->dupacks = 0;
   c->cc->on_ack(c, acked, now);
-  if (c->sack_ok && c->sb.n && may_recover(c) && synack__sack_is_lost(c, c->snd_una))
+  if (c->sack_ok && c->sb.n && may_recover(c) &&
+      synack__sack_is_lost(c, c->snd_una))
     enter_recovery(c, now);
 }
 
@@ -422,7 +439,8 @@ static void dup_ack(synack_conn *c, uint64_t now) {
     if (!c->sack_ok)
       c->cwnd += c->smss; /* each further duplicate: a segment has left */
   } else if (may_recover(c) &&
-             (c->dupacks >= 3 || (c->sack_ok && synack__sack_is_lost(c, c->snd_una)))) {
+             (c->dupacks >= 3 ||
+              (c->sack_ok && synack__sack_is_lost(c, c->snd_una)))) {
     enter_recovery(c, now);
   }
 }
@@ -437,7 +455,8 @@ static int ack_step(synack_conn *c, const synack_segment *seg,
     return 0;
   if (c->state == SYNACK_SYN_RECEIVED) {
     if (!seq_lt(c->snd_una, ack) || seq_gt(ack, c->snd_max)) {
-      synack__reset_for(c->host, c, NULL, seg, now); /* <SEQ=SEG.ACK><CTL=RST> */
+      synack__reset_for(c->host, c, NULL, seg,
+                        now); /* <SEQ=SEG.ACK><CTL=RST> */
       return 0;
     }
     if (c->listener && c->listener->nacc >= c->listener->backlog)
@@ -452,7 +471,8 @@ static int ack_step(synack_conn *c, const synack_segment *seg,
       return 0;
     synack__listener_established(c, now);
   }
-  /* RFC 5961 5.2: SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT, else ACK and drop */
+  /* RFC 5961 5.2: SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT, else ACK and
+   * drop */
   if (seq_gt(ack, c->snd_max) ||
       seq_lt(ack, seq_add(c->snd_una, (uint32_t)0 - c->max_sndwnd))) {
     oow_ack(c, seg, now);
@@ -466,7 +486,8 @@ static int ack_step(synack_conn *c, const synack_segment *seg,
   } else if (ack == c->snd_una && c->snd_max != c->snd_una &&
              ((seg->paylen == 0 && !(seg->flags & (SYNACK_SYN | SYNACK_FIN)) &&
                wnd == c->snd_wnd && c->snd_wnd != 0) ||
-              sacked)) { /* RFC 6675 2: an ACK that SACKs new data is a duplicate too */
+              sacked)) { /* RFC 6675 2: an ACK that SACKs new data is a
+                            duplicate too */
     dup_ack(c, now);
   }
   if (c->in_recovery && c->sack_ok)
@@ -480,8 +501,10 @@ static int ack_step(synack_conn *c, const synack_segment *seg,
     c->snd_wl2 = ack;
     if (wnd > c->max_sndwnd)
       c->max_sndwnd = wnd;
-    if (wnd == 0 && old != 0 && c->snd_una != seq_add(c->snd_buf_seq, c->snd.len)) {
-      /* the window closed with data waiting: stop retransmitting, probe instead */
+    if (wnd == 0 && old != 0 &&
+        c->snd_una != seq_add(c->snd_buf_seq, c->snd.len)) {
+      /* the window closed with data waiting: stop retransmitting, probe instead
+       */
       synack__timer_stop(c, SYNACK__T_REXMT);
       c->snd_nxt = c->snd_una;
     } else if (wnd > 0 && c->t[SYNACK__T_PERSIST] != SYNACK_NEVER) {
@@ -520,7 +543,8 @@ static int ack_step(synack_conn *c, const synack_segment *seg,
 }
 
 /* Sixth: the URG bit. The user is told when the pointer moves ahead (MUST-32);
-   the data itself stays in line and synack_conn_info() says how much is urgent. */
+   the data itself stays in line and synack_conn_info() says how much is urgent.
+ */
 static void urg_step(synack_conn *c, const synack_segment *seg) {
   synack_seq up;
   if (!(seg->flags & SYNACK_URG) || c->rcv_fin)
@@ -550,8 +574,8 @@ int synack__tw_syn_acceptable(const synack_conn *c, const synack_segment *seg) {
       (seg->flags & (SYNACK_SYN | SYNACK_ACK | SYNACK_RST)) != SYNACK_SYN)
     return 0;
   memset(&o, 0, sizeof o);
-  if (c->ts_ok && seg->optlen && synack_opts_parse(seg->opts, seg->optlen, &o) == 0 &&
-      o.has_timestamp) {
+  if (c->ts_ok && seg->optlen &&
+      synack_opts_parse(seg->opts, seg->optlen, &o) == 0 && o.has_timestamp) {
     int32_t d = (int32_t)(o.ts_val - c->ts_recent);
     if (d != 0)
       return d > 0;
@@ -560,7 +584,8 @@ int synack__tw_syn_acceptable(const synack_conn *c, const synack_segment *seg) {
 }
 
 /* RFC 9293 3.10.7.4: SYN-RECEIVED and every synchronized state. */
-static void other_states(synack_conn *c, const synack_segment *seg, uint64_t now) {
+static void other_states(synack_conn *c, const synack_segment *seg,
+                         uint64_t now) {
   synack_tcpopts o;
   int have_opts;
   int syn = !!(seg->flags & SYNACK_SYN);
@@ -573,7 +598,8 @@ static void other_states(synack_conn *c, const synack_segment *seg, uint64_t now
     return;
   }
   have_opts = read_options(c, seg, &o);
-  if (have_opts && c->state != SYNACK_SYN_RECEIVED && paws_reject(c, seg, &o, now)) {
+  if (have_opts && c->state != SYNACK_SYN_RECEIVED &&
+      paws_reject(c, seg, &o, now)) {
     oow_ack(c, seg, now);
     return;
   }
@@ -618,7 +644,8 @@ static void other_states(synack_conn *c, const synack_segment *seg, uint64_t now
   fin_step(c, seg, dseq, now);
 }
 
-void synack__conn_input(synack_conn *c, const synack_segment *seg, uint64_t now) {
+void synack__conn_input(synack_conn *c, const synack_segment *seg,
+                        uint64_t now) {
   unsigned pend;
   c->pend = 0;
   switch (c->state) {

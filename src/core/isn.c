@@ -38,7 +38,8 @@ static uint64_t le64(const uint8_t *p) {
     v2 = ROTL(v2, 32);                                                         \
   } while (0)
 
-uint64_t synack__siphash24(const uint8_t key[16], const uint8_t *msg, size_t len) {
+uint64_t synack__siphash24(const uint8_t key[16], const uint8_t *msg,
+                           size_t len) {
   uint64_t k0 = le64(key), k1 = le64(key + 8);
   uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
   uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
@@ -80,6 +81,8 @@ synack_seq synack__isn(const uint8_t key[16], const synack_addr *laddr,
   msg[n++] = (uint8_t)lport;
   msg[n++] = (uint8_t)(rport >> 8);
   msg[n++] = (uint8_t)rport;
-  /* ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M in 4 us ticks */
-  return (synack_seq)(uint32_t)(now / 4) + (synack_seq)synack__siphash24(key, msg, n);
+  /* ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M in 4 us
+   * ticks */
+  return (synack_seq)(uint32_t)(now / 4) +
+         (synack_seq)synack__siphash24(key, msg, n);
 }

@@ -35,11 +35,21 @@ synack_listener *synack_host_listen(synack_host *h, uint16_t port, int backlog,
   return l;
 }
 
-size_t synack_listener_pending(const synack_listener *l) { return l->nacc; }
-uint16_t synack_listener_port(const synack_listener *l) { return l->port; }
-void synack_listener_set_hooks(synack_listener *l, unsigned m) { l->hooks = m; }
-void synack_listener_set_data(synack_listener *l, void *data) { l->data = data; }
-void *synack_listener_get_data(const synack_listener *l) { return l->data; }
+size_t synack_listener_pending(const synack_listener *l) {
+  return l->nacc;
+}
+uint16_t synack_listener_port(const synack_listener *l) {
+  return l->port;
+}
+void synack_listener_set_hooks(synack_listener *l, unsigned m) {
+  l->hooks = m;
+}
+void synack_listener_set_data(synack_listener *l, void *data) {
+  l->data = data;
+}
+void *synack_listener_get_data(const synack_listener *l) {
+  return l->data;
+}
 
 static void q_remove(synack_listener *l, synack_conn *c) {
   synack_conn **head = c->queue == 1 ? &l->synq : &l->accq;
@@ -90,7 +100,7 @@ synack_conn *synack_listener_accept(synack_listener *l) {
   if (!c)
     return NULL;
   q_remove(l, c);
-  c->listener = NULL; /* the listener's hold becomes the caller's */
+  c->listener = NULL;   /* the listener's hold becomes the caller's */
   c->hooks |= l->hooks; /* what it accepts inherits the listener's hooks */
   return c;
 }
@@ -170,7 +180,8 @@ static synack_conn *passive_new(synack_listener *l, const synack_segment *seg,
  * processed as the one that ends SYN-RECEIVED. Returns 0 when `seg` is not
  * such an ACK.
  */
-static int cookie_accept(synack_listener *l, const synack_segment *seg, uint64_t now) {
+static int cookie_accept(synack_listener *l, const synack_segment *seg,
+                         uint64_t now) {
   uint16_t mss;
   uint32_t mms_s;
   synack_conn *c;
@@ -215,7 +226,8 @@ static void listen_input(synack_listener *l, const synack_segment *seg,
   synack_conn *c;
   if (seg->flags & SYNACK_RST) /* first: a reset is ignored */
     return;
-  if (seg->flags & SYNACK_ACK) { /* second: any ACK is bad here, but a cookie's */
+  if (seg->flags &
+      SYNACK_ACK) { /* second: any ACK is bad here, but a cookie's */
     if (!(seg->flags & SYNACK_SYN) && cookie_accept(l, seg, now))
       return;
     synack__reset_for(h, NULL, l, seg, now);
@@ -227,12 +239,13 @@ static void listen_input(synack_listener *l, const synack_segment *seg,
   if (l->nacc >= l->backlog)
     return; /* accept queue full: drop, the peer will retry */
   if (l->nsyn >= l->backlog) {
-    synack__cookie_send(l, seg, now); /* SYN queue full: keep nothing (RFC 4987 3.6) */
+    synack__cookie_send(l, seg,
+                        now); /* SYN queue full: keep nothing (RFC 4987 3.6) */
     return;
   }
   c = passive_new(l, seg, seg->seq,
                   (l->opts.set & SYNACK_OPT_SET_ISN) ? l->opts.isn
-                  : iss ? *iss
+                  : iss                              ? *iss
                         : synack__isn(h->cfg.isn_secret, &h->cfg.addr, l->port,
                                       &seg->src, seg->sport, now),
                   now);

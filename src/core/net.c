@@ -82,11 +82,14 @@ const char *synack_why_name(synack_why why) {
 static int grow(void **arr, size_t *cap, size_t need, size_t size) {
   size_t ncap;
   void *p;
-  if (need <= *cap) return 0;
+  if (need <= *cap)
+    return 0;
   ncap = *cap ? *cap * 2 : 16;
-  while (ncap < need) ncap *= 2;
+  while (ncap < need)
+    ncap *= 2;
   p = realloc(*arr, ncap * size);
-  if (!p) return -1;
+  if (!p)
+    return -1;
   *arr = p;
   *cap = ncap;
   return 0;
@@ -96,7 +99,8 @@ static int grow(void **arr, size_t *cap, size_t need, size_t size) {
 
 static int pool_class(size_t len) {
   int c = 0;
-  while (c < POOL_CLASSES - 1 && ((size_t)1 << (c + POOL_MIN_SHIFT)) < len) c++;
+  while (c < POOL_CLASSES - 1 && ((size_t)1 << (c + POOL_MIN_SHIFT)) < len)
+    c++;
   return c;
 }
 
@@ -138,11 +142,13 @@ static int q_before(const qent *a, const qent *b) {
 
 static int q_push(synack_net *n, const qent *e) {
   size_t i;
-  if (grow((void **)&n->q, &n->capq, n->nq + 1, sizeof(qent))) return -1;
+  if (grow((void **)&n->q, &n->capq, n->nq + 1, sizeof(qent)))
+    return -1;
   i = n->nq++;
   while (i > 0) {
     size_t parent = (i - 1) / 2;
-    if (!q_before(e, &n->q[parent])) break;
+    if (!q_before(e, &n->q[parent]))
+      break;
     n->q[i] = n->q[parent];
     i = parent;
   }
@@ -156,36 +162,44 @@ static qent q_pop(synack_net *n) {
   for (;;) {
     size_t l = 2 * i + 1, r = l + 1, m = i;
     const qent *best = &last;
-    if (l < sz && q_before(&n->q[l], best)) m = l, best = &n->q[l];
-    if (r < sz && q_before(&n->q[r], best)) m = r;
-    if (m == i) break;
+    if (l < sz && q_before(&n->q[l], best))
+      m = l, best = &n->q[l];
+    if (r < sz && q_before(&n->q[r], best))
+      m = r;
+    if (m == i)
+      break;
     n->q[i] = n->q[m];
     i = m;
   }
-  if (sz > 0) n->q[i] = last;
+  if (sz > 0)
+    n->q[i] = last;
   return top;
 }
 
 /* The trace --------------------------------------------------------------- */
 
-/* Append a record (bytes copied into the arena); returns its index or SIZE_MAX. */
+/* Append a record (bytes copied into the arena); returns its index or SIZE_MAX.
+ */
 static size_t record(synack_net *n, const synack_event *e, const void *bytes,
                      size_t len) {
   synack_event *slot;
   if (grow((void **)&n->ev, &n->capev, n->nev + 1, sizeof(synack_event)))
     return SIZE_MAX;
-  if (grow((void **)&n->arena, &n->acap, n->alen + len, 1)) return SIZE_MAX;
+  if (grow((void **)&n->arena, &n->acap, n->alen + len, 1))
+    return SIZE_MAX;
   slot = &n->ev[n->nev];
   *slot = *e;
   slot->t = n->now;
   slot->off = n->alen;
   slot->len = (uint32_t)len;
-  if (len) memcpy(n->arena + n->alen, bytes, len);
+  if (len)
+    memcpy(n->arena + n->alen, bytes, len);
   n->alen += len;
   return n->nev++;
 }
 
-static synack_event event_of(synack_ev_kind kind, uint32_t host, uint32_t peer) {
+static synack_event event_of(synack_ev_kind kind, uint32_t host,
+                             uint32_t peer) {
   synack_event e;
   memset(&e, 0, sizeof e);
   e.kind = (uint8_t)kind;
@@ -203,9 +217,15 @@ static size_t record_drop(synack_net *n, uint32_t host, uint32_t peer,
   return record(n, &e, pkt, len);
 }
 
-void synack_net_set_tracing(synack_net *n, int on) { n->tracing = on; }
-size_t synack_net_trace_len(const synack_net *n) { return n->nev; }
-size_t synack_net_trace_base(const synack_net *n) { return n->base; }
+void synack_net_set_tracing(synack_net *n, int on) {
+  n->tracing = on;
+}
+size_t synack_net_trace_len(const synack_net *n) {
+  return n->nev;
+}
+size_t synack_net_trace_base(const synack_net *n) {
+  return n->base;
+}
 
 const synack_event *synack_net_trace_get(const synack_net *n, size_t i) {
   return i < n->nev ? &n->ev[i] : NULL;
@@ -222,7 +242,8 @@ size_t synack_net_record_app(synack_net *n, uint32_t index, const char *text) {
 }
 
 void synack_net_unrecord(synack_net *n, size_t i) {
-  if (n->nev == 0 || i != n->nev - 1) return;
+  if (n->nev == 0 || i != n->nev - 1)
+    return;
   n->alen = n->ev[i].off;
   n->nev--;
 }
@@ -245,7 +266,8 @@ static void transmit(synack_net *n, nhost *from, const synack_addr *dst,
   e.dir = SYNACK_DIR_OUT;
   e.id = id;
   record(n, &e, n->scratch, len);
-  if (n->tap_on && n->cb.tap) n->cb.tap(n->ud, n, n->scratch, len, n->now);
+  if (n->tap_on && n->cb.tap)
+    n->cb.tap(n->ud, n, n->scratch, len, n->now);
   if (to == SYNACK_NOHOST && !(from->link->flags & SYNACK_LINK_EXTERNAL)) {
     record_drop(n, from->index, to, id, SYNACK_WHY_NO_HOST, n->scratch, len);
     return;
@@ -255,10 +277,13 @@ static void transmit(synack_net *n, nhost *from, const synack_addr *dst,
 }
 
 /* A SYN that the host answers with RST: nobody listens on that port. */
-static void note_no_listener(synack_net *n, nhost *h, const synack_segment *rst) {
+static void note_no_listener(synack_net *n, nhost *h,
+                             const synack_segment *rst) {
   const synack_segment *in = n->cur_in;
-  if (!in || n->cur_host != h->index) return;
-  if ((in->flags & (SYNACK_SYN | SYNACK_ACK | SYNACK_RST)) != SYNACK_SYN) return;
+  if (!in || n->cur_host != h->index)
+    return;
+  if ((in->flags & (SYNACK_SYN | SYNACK_ACK | SYNACK_RST)) != SYNACK_SYN)
+    return;
   if (!(rst->flags & SYNACK_RST) || rst->sport != in->dport ||
       rst->dport != in->sport)
     return;
@@ -267,7 +292,8 @@ static void note_no_listener(synack_net *n, nhost *h, const synack_segment *rst)
   n->cur_in = NULL; /* once */
 }
 
-/* TCP host callbacks -------------------------------------------------------- */
+/* TCP host callbacks --------------------------------------------------------
+ */
 
 static void host_output(void *ud, synack_host *h, const synack_segment *seg,
                         uint64_t now) {
@@ -276,7 +302,8 @@ static void host_output(void *ud, synack_host *h, const synack_segment *seg,
   int len = synack_build(seg, n->scratch, sizeof n->scratch);
   (void)h;
   (void)now;
-  if (len < 0) return; /* the TCP core built something unbuildable: nothing to send */
+  if (len < 0)
+    return; /* the TCP core built something unbuildable: nothing to send */
   note_no_listener(n, nh, seg);
   transmit(n, nh, &seg->dst, (size_t)len);
 }
@@ -288,17 +315,20 @@ static synack_verdict host_hook(void *ud, synack_host *h, synack_conn *c,
   synack_net *n = nh->net;
   synack_verdict v;
   (void)h;
-  if (!n->cb.hook) return SYNACK_PASS;
+  if (!n->cb.hook)
+    return SYNACK_PASS;
   v = n->cb.hook(n->ud, n, nh->index, c, seg, dir, now);
   if (v == SYNACK_DROP) {
     int len = synack_build(seg, n->scratch, sizeof n->scratch);
     /* drop records name the sender first */
     uint32_t from = dir == SYNACK_DIR_IN ? n->cur_from : nh->index;
-    uint32_t to = dir == SYNACK_DIR_IN ? nh->index
-                                       : synack_net_route(n, nh->link, &seg->dst);
+    uint32_t to = dir == SYNACK_DIR_IN
+                      ? nh->index
+                      : synack_net_route(n, nh->link, &seg->dst);
     record_drop(n, from, to, dir == SYNACK_DIR_IN ? n->cur_id : 0,
                 SYNACK_WHY_HOOK, n->scratch, len < 0 ? 0 : (size_t)len);
-    if (dir == SYNACK_DIR_IN) n->cur_in = NULL;
+    if (dir == SYNACK_DIR_IN)
+      n->cur_in = NULL;
   }
   return v;
 }
@@ -319,7 +349,8 @@ static char *put_uint(char *p, unsigned v) {
 static char *put_v4(char *p, const synack_addr *a, unsigned port) {
   int i;
   for (i = 0; i < 4; i++) {
-    if (i) *p++ = '.';
+    if (i)
+      *p++ = '.';
     p = put_uint(p, a->bytes[i]);
   }
   *p++ = ':';
@@ -332,8 +363,10 @@ static size_t conn_tuple(const synack_conn *c, char *out, size_t cap) {
   char la[48], ra[48];
   int k;
   synack_conn_info(c, &info);
-  /* IPv4, on every state change: by hand, snprintf costs more than the change */
-  if (info.local_addr.family == 4 && info.remote_addr.family == 4 && cap >= 48) {
+  /* IPv4, on every state change: by hand, snprintf costs more than the change
+   */
+  if (info.local_addr.family == 4 && info.remote_addr.family == 4 &&
+      cap >= 48) {
     char *p = put_v4(out, &info.local_addr, info.local_port);
     *p++ = ' ';
     *p++ = '>';
@@ -366,7 +399,8 @@ static void host_state(void *ud, synack_host *h, synack_conn *c,
   e.to = (uint8_t)to;
   e.conn = c;
   record(n, &e, tuple, len);
-  if (n->cb.state) n->cb.state(n->ud, n, nh->index, c, from, to, seg, now);
+  if (n->cb.state)
+    n->cb.state(n->ud, n, nh->index, c, from, to, seg, now);
 }
 
 static void host_notify(void *ud, synack_host *h, synack_conn *c,
@@ -374,7 +408,8 @@ static void host_notify(void *ud, synack_host *h, synack_conn *c,
   nhost *nh = ud;
   synack_net *n = nh->net;
   (void)h;
-  if (n->cb.notify) n->cb.notify(n->ud, n, nh->index, c, l, notices, now);
+  if (n->cb.notify)
+    n->cb.notify(n->ud, n, nh->index, c, l, notices, now);
 }
 
 /* The network ------------------------------------------------------------- */
@@ -382,9 +417,11 @@ static void host_notify(void *ud, synack_host *h, synack_conn *c,
 synack_net *synack_net_new(uint64_t seed, const synack_net_callbacks *cb,
                            void *ud) {
   synack_net *n = calloc(1, sizeof *n);
-  if (!n) return NULL;
+  if (!n)
+    return NULL;
   synack_prng_seed(&n->prng, seed);
-  if (cb) n->cb = *cb;
+  if (cb)
+    n->cb = *cb;
   n->ud = ud;
   n->tracing = 1;
   return n;
@@ -392,15 +429,19 @@ synack_net *synack_net_new(uint64_t seed, const synack_net_callbacks *cb,
 
 void synack_net_free(synack_net *n) {
   size_t i;
-  if (!n) return;
+  if (!n)
+    return;
   for (i = 0; i < n->nq; i++)
-    if (n->q[i].pkt) pool_put(n, n->q[i].pkt, n->q[i].len);
+    if (n->q[i].pkt)
+      pool_put(n, n->q[i].pkt, n->q[i].len);
   for (i = 0; i < n->nhosts; i++) {
-    if (n->hosts[i]->tcp) synack_host_free(n->hosts[i]->tcp);
+    if (n->hosts[i]->tcp)
+      synack_host_free(n->hosts[i]->tcp);
     free(n->hosts[i]);
   }
   for (i = 0; i < n->nlinks; i++)
-    if (n->links[i]->ops->free) n->links[i]->ops->free(n->links[i]);
+    if (n->links[i]->ops->free)
+      n->links[i]->ops->free(n->links[i]);
   pool_free(n);
   free(n->hosts);
   free(n->links);
@@ -410,9 +451,15 @@ void synack_net_free(synack_net *n) {
   free(n);
 }
 
-uint64_t synack_net_now(const synack_net *n) { return n->now; }
-synack_prng *synack_net_prng(synack_net *n) { return &n->prng; }
-void synack_net_set_tap(synack_net *n, int on) { n->tap_on = on; }
+uint64_t synack_net_now(const synack_net *n) {
+  return n->now;
+}
+synack_prng *synack_net_prng(synack_net *n) {
+  return &n->prng;
+}
+void synack_net_set_tap(synack_net *n, int on) {
+  n->tap_on = on;
+}
 
 int synack_net_add_link(synack_net *n, synack_link *l) {
   if (grow((void **)&n->links, &n->caplinks, n->nlinks + 1, sizeof(void *)))
@@ -423,7 +470,9 @@ int synack_net_add_link(synack_net *n, synack_link *l) {
   return 0;
 }
 
-size_t synack_net_link_count(const synack_net *n) { return n->nlinks; }
+size_t synack_net_link_count(const synack_net *n) {
+  return n->nlinks;
+}
 
 synack_link *synack_net_link(synack_net *n, uint32_t index) {
   return index < n->nlinks ? n->links[index] : NULL;
@@ -458,11 +507,13 @@ int synack_net_add_host(synack_net *n, const synack_addr *addr, synack_link *l,
   nhost *nh;
   if (!addr || !l || l->net != n || (addr->family != 4 && addr->family != 6))
     return SYNACK_EINVAL;
-  if (synack_net_route(n, l, addr) != SYNACK_NOHOST) return SYNACK_EADDRINUSE;
+  if (synack_net_route(n, l, addr) != SYNACK_NOHOST)
+    return SYNACK_EADDRINUSE;
   if (grow((void **)&n->hosts, &n->caphosts, n->nhosts + 1, sizeof(void *)))
     return SYNACK_ENOMEM;
   nh = calloc(1, sizeof *nh);
-  if (!nh) return SYNACK_ENOMEM;
+  if (!nh)
+    return SYNACK_ENOMEM;
   nh->net = n;
   nh->index = (uint32_t)n->nhosts;
   nh->addr = *addr;
@@ -475,11 +526,14 @@ int synack_net_add_host(synack_net *n, const synack_addr *addr, synack_link *l,
     }
   }
   n->hosts[n->nhosts++] = nh;
-  if (index) *index = nh->index;
+  if (index)
+    *index = nh->index;
   return 0;
 }
 
-size_t synack_net_host_count(const synack_net *n) { return n->nhosts; }
+size_t synack_net_host_count(const synack_net *n) {
+  return n->nhosts;
+}
 
 synack_host *synack_net_tcp(synack_net *n, uint32_t index) {
   return index < n->nhosts ? n->hosts[index]->tcp : NULL;
@@ -500,7 +554,8 @@ int synack_net_host_raw(const synack_net *n, uint32_t index) {
 uint32_t synack_net_host_index(const synack_net *n, const synack_host *host) {
   size_t i;
   for (i = 0; i < n->nhosts; i++)
-    if (n->hosts[i]->tcp == host) return (uint32_t)i;
+    if (n->hosts[i]->tcp == host)
+      return (uint32_t)i;
   return SYNACK_NOHOST;
 }
 
@@ -509,20 +564,25 @@ uint32_t synack_net_route(const synack_net *n, const synack_link *l,
   size_t i;
   for (i = 0; i < n->nhosts; i++) {
     const nhost *h = n->hosts[i];
-    if (h->link == l && synack_addr_equal(&h->addr, addr)) return (uint32_t)i;
+    if (h->link == l && synack_addr_equal(&h->addr, addr))
+      return (uint32_t)i;
   }
   return SYNACK_NOHOST;
 }
 
 void synack_net_set_raw_hooks(synack_net *n, uint32_t index, unsigned mask) {
-  if (index < n->nhosts) n->hosts[index]->raw_mask = mask;
+  if (index < n->nhosts)
+    n->hosts[index]->raw_mask = mask;
 }
 
-int synack_net_inject(synack_net *n, uint32_t index, const synack_segment *seg) {
+int synack_net_inject(synack_net *n, uint32_t index,
+                      const synack_segment *seg) {
   int len;
-  if (index >= n->nhosts) return SYNACK_EINVAL;
+  if (index >= n->nhosts)
+    return SYNACK_EINVAL;
   len = synack_build(seg, n->scratch, sizeof n->scratch);
-  if (len < 0) return len;
+  if (len < 0)
+    return len;
   transmit(n, n->hosts[index], &seg->dst, (size_t)len);
   return 0;
 }
@@ -546,7 +606,8 @@ uint8_t *synack_net_deliver(synack_net *n, uint64_t at, uint32_t to,
   e.to = to;
   e.from = from;
   e.id = id;
-  /* n->scratch holds what transmit() built; the sender's link says if it may corrupt */
+  /* n->scratch holds what transmit() built; the sender's link says if it may
+   * corrupt */
   e.built = pkt == n->scratch && from < n->nhosts &&
             !(n->hosts[from]->link->flags & SYNACK_LINK_CORRUPTS);
   if (q_push(n, &e)) {
@@ -564,10 +625,13 @@ void synack_net_drop(synack_net *n, uint32_t from, uint32_t to, uint32_t id,
 }
 
 void synack_net_tap_input(synack_net *n, const uint8_t *pkt, size_t len) {
-  if (n->tap_on && n->cb.tap) n->cb.tap(n->ud, n, pkt, len, n->now);
+  if (n->tap_on && n->cb.tap)
+    n->cb.tap(n->ud, n, pkt, len, n->now);
 }
 
-size_t synack_net_pending(const synack_net *n) { return n->npackets; }
+size_t synack_net_pending(const synack_net *n) {
+  return n->npackets;
+}
 
 /* Running ----------------------------------------------------------------- */
 
@@ -586,7 +650,8 @@ static uint64_t earliest_timer(const synack_net *n, size_t *which) {
   size_t i;
   for (i = 0; i < n->nhosts; i++) {
     uint64_t d;
-    if (!n->hosts[i]->tcp) continue;
+    if (!n->hosts[i]->tcp)
+      continue;
     d = synack_host_deadline(n->hosts[i]->tcp);
     if (d < best) {
       best = d;
@@ -599,24 +664,30 @@ static uint64_t earliest_timer(const synack_net *n, size_t *which) {
 uint64_t synack_net_next_deadline(const synack_net *n) {
   size_t which = 0;
   uint64_t t = earliest_timer(n, &which);
-  if (n->nq > 0 && n->q[0].t <= t) t = n->q[0].t;
-  if (t != SYNACK_NEVER && t < n->now) t = n->now;
+  if (n->nq > 0 && n->q[0].t <= t)
+    t = n->q[0].t;
+  if (t != SYNACK_NEVER && t < n->now)
+    t = n->now;
   return t;
 }
 
 /* The segment's kind for hook masks (tcp.h): the first that applies. */
 static unsigned kind_of(const synack_segment *seg) {
-  if (seg->flags & SYNACK_RST) return SYNACK_KIND_RST;
+  if (seg->flags & SYNACK_RST)
+    return SYNACK_KIND_RST;
   if (seg->flags & SYNACK_SYN)
     return (seg->flags & SYNACK_ACK) ? SYNACK_KIND_SYNACK : SYNACK_KIND_SYN;
-  if (seg->flags & SYNACK_FIN) return SYNACK_KIND_FIN;
-  if (seg->paylen) return SYNACK_KIND_DATA;
+  if (seg->flags & SYNACK_FIN)
+    return SYNACK_KIND_FIN;
+  if (seg->paylen)
+    return SYNACK_KIND_DATA;
   return SYNACK_KIND_ACK;
 }
 
 /* Hand a raw host's delivery to the hooks, if it has any for this kind. */
 static void raw_input(synack_net *n, nhost *h, synack_segment *seg) {
-  if (!(h->raw_mask & (1u << kind_of(seg))) || !n->cb.hook) return;
+  if (!(h->raw_mask & (1u << kind_of(seg))) || !n->cb.hook)
+    return;
   if (n->cb.hook(n->ud, n, h->index, NULL, seg, SYNACK_DIR_IN, n->now) ==
       SYNACK_DROP)
     record_drop(n, n->cur_from, h->index, n->cur_id, SYNACK_WHY_HOOK,
@@ -649,10 +720,12 @@ static synack_why unparsable_why(const uint8_t *p, size_t len) {
   } else {
     return SYNACK_WHY_MALFORMED;
   }
-  if (ihl < SYNACK_IP4_HDR || tot > len || tot < ihl) return SYNACK_WHY_MALFORMED;
+  if (ihl < SYNACK_IP4_HDR || tot > len || tot < ihl)
+    return SYNACK_WHY_MALFORMED;
   sum = synack_csum_pseudo(&src, &dst, (uint32_t)(tot - ihl));
   sum = synack_csum_add(sum, p + ihl, tot - ihl);
-  return synack_csum_fold(sum) == 0xffff ? SYNACK_WHY_MALFORMED : SYNACK_WHY_CHECKSUM;
+  return synack_csum_fold(sum) == 0xffff ? SYNACK_WHY_MALFORMED
+                                         : SYNACK_WHY_CHECKSUM;
 }
 
 /* A queued packet arrives: parse, check, record, hand it to its host. */
@@ -692,10 +765,12 @@ static size_t deliver(synack_net *n, const qent *e) {
 int synack_net_step(synack_net *n, size_t *evi) {
   size_t which = 0, idx = SIZE_MAX;
   uint64_t timer = earliest_timer(n, &which);
-  if (!n->tracing) trace_reset(n);
+  if (!n->tracing)
+    trace_reset(n);
   if (n->nq > 0 && n->q[0].t <= timer) {
     qent e = q_pop(n);
-    if (e.t > n->now) n->now = e.t;
+    if (e.t > n->now)
+      n->now = e.t;
     if (e.pkt) {
       n->npackets--;
       idx = deliver(n, &e);
@@ -703,22 +778,26 @@ int synack_net_step(synack_net *n, size_t *evi) {
     }
   } else if (timer != SYNACK_NEVER) {
     synack_event ev = event_of(SYNACK_EV_TIMER, (uint32_t)which, SYNACK_NOHOST);
-    if (timer > n->now) n->now = timer;
+    if (timer > n->now)
+      n->now = timer;
     idx = record(n, &ev, NULL, 0);
     synack_host_timeout(n->hosts[which]->tcp, n->now);
   } else {
     return 0;
   }
-  if (evi) *evi = idx;
+  if (evi)
+    *evi = idx;
   return 1;
 }
 
 void synack_net_run_until(synack_net *n, uint64_t t) {
   while (synack_net_next_deadline(n) <= t)
-    if (!synack_net_step(n, NULL)) break;
+    if (!synack_net_step(n, NULL))
+      break;
   synack_net_set_now(n, t);
 }
 
 void synack_net_set_now(synack_net *n, uint64_t t) {
-  if (t > n->now && t != SYNACK_NEVER) n->now = t;
+  if (t > n->now && t != SYNACK_NEVER)
+    n->now = t;
 }

@@ -65,7 +65,8 @@ struct synack_link {
  * of being dropped ("no host").
  */
 #define SYNACK_LINK_EXTERNAL 1u
-/* The link may change a packet's bytes (the wire's `corrupt`): every checksum is checked on arrival. */
+/* The link may change a packet's bytes (the wire's `corrupt`): every checksum
+ * is checked on arrival. */
 #define SYNACK_LINK_CORRUPTS 2u
 
 /* Kinds of trace records. */
@@ -92,7 +93,7 @@ typedef enum synack_why {
 #define XX(name, text) SYNACK_WHY_##name,
   SYNACK_WHY_MAP(XX)
 #undef XX
-  SYNACK_WHY__COUNT
+      SYNACK_WHY__COUNT
 } synack_why;
 
 const char *synack_why_name(synack_why why); /* "loss" */
@@ -106,21 +107,23 @@ const char *synack_why_name(synack_why why); /* "loss" */
  * address and port as text "a:p > b:p"; for APP the text.
  */
 typedef struct synack_event {
-  uint64_t t;           /* microseconds */
-  uint8_t kind;         /* synack_ev_kind */
-  uint8_t dir;          /* synack_dir, SEGMENT only */
-  uint8_t why;          /* synack_why, DROP only */
-  uint8_t from, to;     /* synack_state, STATE only */
+  uint64_t t;       /* microseconds */
+  uint8_t kind;     /* synack_ev_kind */
+  uint8_t dir;      /* synack_dir, SEGMENT only */
+  uint8_t why;      /* synack_why, DROP only */
+  uint8_t from, to; /* synack_state, STATE only */
   uint32_t host, peer;
-  uint32_t id;          /* packet serial (SEGMENT, DROP), 0 if none */
-  const void *conn;     /* STATE: the connection, for identity while it lives */
-  size_t off;           /* bytes in the arena */
+  uint32_t id;      /* packet serial (SEGMENT, DROP), 0 if none */
+  const void *conn; /* STATE: the connection, for identity while it lives */
+  size_t off;       /* bytes in the arena */
   uint32_t len;
 } synack_event;
 
-/* What the network tells its owner (the binding); each gets `ud`. All may be NULL. */
+/* What the network tells its owner (the binding); each gets `ud`. All may be
+ * NULL. */
 typedef struct synack_net_callbacks {
-  /* A TCP host's hook (tcp.h), or a delivery to a raw host whose hooks are on. */
+  /* A TCP host's hook (tcp.h), or a delivery to a raw host whose hooks are on.
+   */
   synack_verdict (*hook)(void *ud, synack_net *n, uint32_t host, synack_conn *c,
                          synack_segment *seg, synack_dir dir, uint64_t now);
   void (*state)(void *ud, synack_net *n, uint32_t host, synack_conn *c,
@@ -128,7 +131,8 @@ typedef struct synack_net_callbacks {
                 uint64_t now);
   void (*notify)(void *ud, synack_net *n, uint32_t host, synack_conn *c,
                  synack_listener *l, unsigned notices, uint64_t now);
-  /* Every packet put on any link, before the link's impairments (the pcap tap). */
+  /* Every packet put on any link, before the link's impairments (the pcap tap).
+   */
   void (*tap)(void *ud, synack_net *n, const uint8_t *pkt, size_t len,
               uint64_t now);
 } synack_net_callbacks;
@@ -145,7 +149,8 @@ synack_prng *synack_net_prng(synack_net *n);
 /* Turn the tap callback on or off (it is off until asked for). */
 void synack_net_set_tap(synack_net *n, int on);
 
-/* Links: the net takes ownership of `l` (its ops->free runs in synack_net_free). */
+/* Links: the net takes ownership of `l` (its ops->free runs in
+ * synack_net_free). */
 int synack_net_add_link(synack_net *n, synack_link *l);
 size_t synack_net_link_count(const synack_net *n);
 synack_link *synack_net_link(synack_net *n, uint32_t index);
@@ -209,7 +214,8 @@ void synack_net_drop(synack_net *n, uint32_t from, uint32_t to, uint32_t id,
 
 /* Queue a wake-up at `at`: an event that does nothing but move the clock. */
 void synack_net_alarm(synack_net *n, uint64_t at);
-/* When the next event is due (a queued one or a host timer), or SYNACK_NEVER. */
+/* When the next event is due (a queued one or a host timer), or SYNACK_NEVER.
+ */
 uint64_t synack_net_next_deadline(const synack_net *n);
 /*
  * Process exactly one event: the earliest delivery, alarm or host timer.
@@ -219,24 +225,30 @@ uint64_t synack_net_next_deadline(const synack_net *n);
  * state changes) follow it in the trace.
  */
 int synack_net_step(synack_net *n, size_t *ev);
-/* Process every event due at or before `t`, then set the clock to `t` if later. */
+/* Process every event due at or before `t`, then set the clock to `t` if later.
+ */
 void synack_net_run_until(synack_net *n, uint64_t t);
-/* Move the clock forward to `t` without processing anything (t < now: no-op). */
+/* Move the clock forward to `t` without processing anything (t < now: no-op).
+ */
 void synack_net_set_now(synack_net *n, uint64_t t);
 
-/* The trace ----------------------------------------------------------------- */
+/* The trace -----------------------------------------------------------------
+ */
 
 /* On (default): keep every event. Off: keep only those of the last step. */
 void synack_net_set_tracing(synack_net *n, int on);
-/* Events recorded since the trace was last emptied, and how many were emptied before. */
+/* Events recorded since the trace was last emptied, and how many were emptied
+ * before. */
 size_t synack_net_trace_len(const synack_net *n);
 size_t synack_net_trace_base(const synack_net *n);
 const synack_event *synack_net_trace_get(const synack_net *n, size_t i);
 const uint8_t *synack_net_trace_bytes(const synack_net *n,
                                       const synack_event *ev);
-/* Record an APP event at host `index` (SYNACK_NOHOST: the network); its trace index. */
+/* Record an APP event at host `index` (SYNACK_NOHOST: the network); its trace
+ * index. */
 size_t synack_net_record_app(synack_net *n, uint32_t index, const char *text);
-/* Forget event `i` if it is still the last one recorded (an APP note that came to nothing). */
+/* Forget event `i` if it is still the last one recorded (an APP note that came
+ * to nothing). */
 void synack_net_unrecord(synack_net *n, size_t i);
 /* How many packets are queued on the links right now. */
 size_t synack_net_pending(const synack_net *n);

@@ -54,7 +54,8 @@ static uint16_t adv_window(synack_conn *c, int syn) {
   return (uint16_t)w;
 }
 
-static void put_options(synack_conn *c, synack_segment *seg, int syn, uint64_t now) {
+static void put_options(synack_conn *c, synack_segment *seg, int syn,
+                        uint64_t now) {
   synack_tcpopts v;
   int n;
   memset(&v, 0, sizeof v);
@@ -86,8 +87,8 @@ static void put_options(synack_conn *c, synack_segment *seg, int syn, uint64_t n
 }
 
 /* Build and send one segment of the connection. */
-static void send_seg(synack_conn *c, synack_seq seq, uint32_t len, uint8_t flags,
-                     uint64_t now) {
+static void send_seg(synack_conn *c, synack_seq seq, uint32_t len,
+                     uint8_t flags, uint64_t now) {
   synack_host *h = c->host;
   synack_segment seg;
   int syn = !!(flags & SYNACK_SYN);
@@ -162,7 +163,8 @@ static synack_seq data_end(const synack_conn *c) {
  * SACKed range, with the FIN when they reach it. Returns the sequence space
  * sent (0: nothing). The RTT sample in progress is dropped (Karn's rule).
  */
-static uint32_t resend(synack_conn *c, synack_seq s, uint32_t max, uint64_t now) {
+static uint32_t resend(synack_conn *c, synack_seq s, uint32_t max,
+                       uint64_t now) {
   synack_seq end = data_end(c);
   uint32_t len = 0, used;
   uint8_t flags = SYNACK_ACK;
@@ -210,7 +212,8 @@ static int pipe_room(const synack_conn *c) {
   return c->cwnd >= synack__sack_pipe(c) + c->smss;
 }
 
-/* Resend holes by NextSeg rule 1 (lost_only) or rule 3 while the pipe allows. */
+/* Resend holes by NextSeg rule 1 (lost_only) or rule 3 while the pipe allows.
+ */
 static int resend_holes(synack_conn *c, int lost_only, int once, uint64_t now) {
   synack_seq s;
   uint32_t len, used;
@@ -295,11 +298,14 @@ void synack__output(synack_conn *c, uint64_t now) {
     uint32_t unsent, avail, len, flight;
     int fin;
     uint8_t flags = SYNACK_ACK;
-    if (c->sb.n && seq_lt(c->snd_nxt, c->snd_max)) /* after a timeout: skip what was SACKed */
+    if (c->sb.n &&
+        seq_lt(c->snd_nxt,
+               c->snd_max)) /* after a timeout: skip what was SACKed */
       c->snd_nxt = synack__sack_skip(c, c->snd_nxt);
     unsent = seq_lt(c->snd_nxt, end) ? (uint32_t)(end - c->snd_nxt) : 0;
     if (c->sb.n && seq_lt(c->snd_nxt, c->snd_max))
-      unsent = (uint32_t)(synack__sack_next_sacked(c, c->snd_nxt, end) - c->snd_nxt);
+      unsent =
+          (uint32_t)(synack__sack_next_sacked(c, c->snd_nxt, end) - c->snd_nxt);
     flight = (uint32_t)(c->snd_nxt - c->snd_una);
     avail = send_room(c);
     len = unsent < c->smss ? unsent : c->smss;
@@ -313,7 +319,8 @@ void synack__output(synack_conn *c, uint64_t now) {
       /* sender SWS avoidance (MUST-38): a window-limited runt waits for more
          window unless it is half the largest window seen or nothing is out,
          or until the override timer fires */
-      if (len < unsent && flight > 0 && len < c->max_sndwnd / 2 && !c->sws_force) {
+      if (len < unsent && flight > 0 && len < c->max_sndwnd / 2 &&
+          !c->sws_force) {
         if (c->t[SYNACK__T_SWS] == SYNACK_NEVER)
           synack__timer_set(c, SYNACK__T_SWS, now + SYNACK__SWS_OVERRIDE_US);
         break;

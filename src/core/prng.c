@@ -8,12 +8,15 @@ static uint64_t splitmix64(uint64_t *x) {
   return z ^ (z >> 31);
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 
 void synack_prng_seed(synack_prng *p, uint64_t seed) {
   uint64_t x = seed;
   int i;
-  for (i = 0; i < 4; i++) p->s[i] = splitmix64(&x);
+  for (i = 0; i < 4; i++)
+    p->s[i] = splitmix64(&x);
 }
 
 uint64_t synack_prng_next(synack_prng *p) {
@@ -33,10 +36,12 @@ double synack_prng_double(synack_prng *p) {
   return (double)(synack_prng_next(p) >> 11) * (1.0 / 9007199254740992.0);
 }
 
-/* Lemire's multiply-shift would need 128-bit products; rejection keeps it exact. */
+/* Lemire's multiply-shift would need 128-bit products; rejection keeps it
+ * exact. */
 uint64_t synack_prng_below(synack_prng *p, uint64_t n) {
   uint64_t limit, r;
-  if (n == 0) return 0;
+  if (n == 0)
+    return 0;
   limit = UINT64_MAX - UINT64_MAX % n;
   do {
     r = synack_prng_next(p);
@@ -45,7 +50,9 @@ uint64_t synack_prng_below(synack_prng *p, uint64_t n) {
 }
 
 int synack_prng_chance(synack_prng *p, double prob) {
-  if (prob <= 0) return 0;
-  if (prob >= 1) return 1;
+  if (prob <= 0)
+    return 0;
+  if (prob >= 1)
+    return 1;
   return synack_prng_double(p) < prob;
 }

@@ -8,7 +8,8 @@
 
 #define CLOCK_G 1000 /* clock granularity in the K*RTTVAR term: 1 ms */
 
-void synack__rtt_init(synack__rtt *r, uint64_t init, uint64_t min, uint64_t max) {
+void synack__rtt_init(synack__rtt *r, uint64_t init, uint64_t min,
+                      uint64_t max) {
   r->srtt = r->rttvar = 0;
   r->rto = init; /* RFC 6298 2.1: before any sample */
   r->min = min;

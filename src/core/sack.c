@@ -11,8 +11,12 @@
 
 #define DUPTHRESH 3 /* RFC 6675 2: DupThresh */
 
-static synack_seq blk_s(const synack_conn *c, int i) { return c->sb.blk[i][0]; }
-static synack_seq blk_e(const synack_conn *c, int i) { return c->sb.blk[i][1]; }
+static synack_seq blk_s(const synack_conn *c, int i) {
+  return c->sb.blk[i][0];
+}
+static synack_seq blk_e(const synack_conn *c, int i) {
+  return c->sb.blk[i][1];
+}
 
 static void recount(synack__scoreboard *sb) {
   int i;
@@ -117,7 +121,8 @@ int synack__sack_is_lost(const synack_conn *c, synack_seq s) {
   return ranges >= DUPTHRESH || bytes > (DUPTHRESH - 1) * c->smss;
 }
 
-/* The hole number i: [start, end) not SACKed, i = 0..n (the last one may be empty). */
+/* The hole number i: [start, end) not SACKed, i = 0..n (the last one may be
+ * empty). */
 static void hole(const synack_conn *c, int i, synack_seq *a, synack_seq *b) {
   *a = i == 0 ? c->snd_una : blk_e(c, i - 1);
   *b = i < c->sb.n ? blk_s(c, i) : c->snd_max;

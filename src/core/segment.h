@@ -60,24 +60,26 @@ enum {
 
 typedef struct synack_segment {
   /* IP layer */
-  synack_addr src, dst;  /* both of one family */
-  uint8_t tos;           /* IPv4 TOS or IPv6 traffic class */
-  uint8_t ttl;           /* IPv4 TTL or IPv6 hop limit */
-  uint16_t ip_id;        /* IPv4 identification */
-  uint16_t ip_frag;      /* IPv4 flags and fragment offset (DF = 0x4000) */
-  uint32_t flow;         /* IPv6 flow label, 20 bits */
-  uint8_t ip_optlen;     /* IPv4 options, kept raw */
+  synack_addr src, dst; /* both of one family */
+  uint8_t tos;          /* IPv4 TOS or IPv6 traffic class */
+  uint8_t ttl;          /* IPv4 TTL or IPv6 hop limit */
+  uint16_t ip_id;       /* IPv4 identification */
+  uint16_t ip_frag;     /* IPv4 flags and fragment offset (DF = 0x4000) */
+  uint32_t flow;        /* IPv6 flow label, 20 bits */
+  uint8_t ip_optlen;    /* IPv4 options, kept raw */
   uint8_t ip_opts[SYNACK_MAX_IP_OPTS];
   /* TCP layer */
   uint16_t sport, dport;
   synack_seq seq, ack;
-  uint8_t flags;         /* SYNACK_FIN ... SYNACK_CWR */
-  uint8_t reserved;      /* the 4 reserved bits after the data offset (incl. AE/NS) */
-  uint16_t win;          /* as on the wire, unscaled */
-  uint16_t urp;          /* urgent pointer */
-  uint8_t optlen;        /* multiple of 4 when built by synack_opts_encode */
+  uint8_t flags; /* SYNACK_FIN ... SYNACK_CWR */
+  uint8_t
+      reserved;   /* the 4 reserved bits after the data offset (incl. AE/NS) */
+  uint16_t win;   /* as on the wire, unscaled */
+  uint16_t urp;   /* urgent pointer */
+  uint8_t optlen; /* multiple of 4 when built by synack_opts_encode */
   uint8_t opts[SYNACK_MAX_TCP_OPTS];
-  const uint8_t *payload; /* not owned: points into the parsed buffer or the caller's */
+  const uint8_t
+      *payload; /* not owned: points into the parsed buffer or the caller's */
   size_t paylen;
   /* set by synack_parse; synack_build always writes correct checksums */
   uint16_t ip_checksum, tcp_checksum; /* as found on the wire */
@@ -120,7 +122,8 @@ int synack_parse(const uint8_t *buf, size_t len, synack_segment *seg);
  */
 int synack_parse_built(const uint8_t *buf, size_t len, synack_segment *seg);
 
-/* The length of the packet synack_build would write (header + options + payload). */
+/* The length of the packet synack_build would write (header + options +
+ * payload). */
 size_t synack_build_len(const synack_segment *seg);
 
 /*
@@ -155,7 +158,8 @@ int synack_opts_next(const uint8_t *opts, size_t len, size_t off,
  */
 int synack_opts_encode(const synack_tcpopts *view, uint8_t *out);
 
-/* The Internet checksum (RFC 1071) of `len` bytes, folded, not inverted, added to `sum`. */
+/* The Internet checksum (RFC 1071) of `len` bytes, folded, not inverted, added
+ * to `sum`. */
 uint32_t synack_csum_add(uint32_t sum, const uint8_t *p, size_t len);
 uint16_t synack_csum_fold(uint32_t sum);
 /* The sum of the TCP pseudo-header: src's family of addresses, 6, tcplen. */

@@ -36,16 +36,19 @@ typedef struct synack__rcvbuf {
   synack_seq ooo[SYNACK__OOO_MAX][2];
 } synack__rcvbuf;
 
-int synack__sndbuf_init(synack__sndbuf *b, uint32_t cap); /* allocates; 0 or ENOMEM */
+int synack__sndbuf_init(synack__sndbuf *b,
+                        uint32_t cap); /* allocates; 0 or ENOMEM */
 void synack__sndbuf_free(synack__sndbuf *b);
 uint32_t synack__sndbuf_space(const synack__sndbuf *b);
 uint32_t synack__sndbuf_write(synack__sndbuf *b, const uint8_t *p, uint32_t n);
 void synack__sndbuf_drop(synack__sndbuf *b, uint32_t n);
-/* n bytes from offset off: a pointer into the ring, or a copy in scratch when they wrap. */
+/* n bytes from offset off: a pointer into the ring, or a copy in scratch when
+ * they wrap. */
 const uint8_t *synack__sndbuf_peek(const synack__sndbuf *b, uint32_t off,
                                    uint32_t n, uint8_t *scratch);
 
-void synack__rcvbuf_setup(synack__rcvbuf *b, uint32_t cap); /* no allocation yet */
+void synack__rcvbuf_setup(synack__rcvbuf *b,
+                          uint32_t cap); /* no allocation yet */
 void synack__rcvbuf_free(synack__rcvbuf *b);
 uint32_t synack__rcvbuf_space(const synack__rcvbuf *b);
 /*
@@ -58,27 +61,33 @@ long synack__rcvbuf_insert(synack__rcvbuf *b, synack_seq *rcv_nxt,
                            synack_seq seq, const uint8_t *p, uint32_t n);
 uint32_t synack__rcvbuf_read(synack__rcvbuf *b, uint8_t *out, uint32_t cap);
 void synack__rcvbuf_flush(synack__rcvbuf *b);
-/* SACK blocks (RFC 2018 4): the islands, most recently changed first; returns the count. */
+/* SACK blocks (RFC 2018 4): the islands, most recently changed first; returns
+ * the count. */
 int synack__rcvbuf_sack(const synack__rcvbuf *b, synack_seq out[][2], int max);
 
 /* The sender's SACK scoreboard (sack.c), RFC 2018 and RFC 6675 ------------- */
 
-#define SYNACK__SACK_MAX 8 /* SACKed ranges kept; the highest is forgotten first */
+#define SYNACK__SACK_MAX                                                       \
+  8 /* SACKed ranges kept; the highest is forgotten first */
 
 typedef struct synack__scoreboard {
-  synack_seq blk[SYNACK__SACK_MAX][2]; /* SACKed [start, end), ordered, above SND.UNA */
+  synack_seq blk[SYNACK__SACK_MAX]
+                [2]; /* SACKed [start, end), ordered, above SND.UNA */
   uint8_t n;
-  uint32_t bytes;      /* the sum of their lengths */
-  synack_seq high_rxt; /* RFC 6675 HighRxt: the end of the highest retransmission */
+  uint32_t bytes; /* the sum of their lengths */
+  synack_seq
+      high_rxt; /* RFC 6675 HighRxt: the end of the highest retransmission */
   /* the lowest retransmission still unconfirmed, watched for loss (sack.c) */
   synack_seq rxt_seq, rxt_end, rxt_fence; /* fence: SND.MAX when it was sent */
   uint8_t rxt_watch;
   uint32_t lost_rxt; /* retransmissions found lost */
 } synack__scoreboard;
 
-/* Take the SACK blocks of an ACK; 1 when they SACKed bytes not SACKed before. */
+/* Take the SACK blocks of an ACK; 1 when they SACKed bytes not SACKed before.
+ */
 int synack__sack_take(synack_conn *c, const synack_seq blk[][2], int n);
-void synack__sack_acked(synack_conn *c); /* SND.UNA moved: forget what it passed */
+void synack__sack_acked(
+    synack_conn *c); /* SND.UNA moved: forget what it passed */
 void synack__sack_clear(synack_conn *c);
 int synack__sack_is_lost(const synack_conn *c, synack_seq s);
 uint32_t synack__sack_pipe(const synack_conn *c);
@@ -87,12 +96,15 @@ uint32_t synack__sack_below(const synack_conn *c, synack_seq s);
 /* If s lies in a SACKed range, that range's end; else s. */
 synack_seq synack__sack_skip(const synack_conn *c, synack_seq s);
 /* The first SACKed byte at or after s, or `end` when none comes before it. */
-synack_seq synack__sack_next_sacked(const synack_conn *c, synack_seq s, synack_seq end);
+synack_seq synack__sack_next_sacked(const synack_conn *c, synack_seq s,
+                                    synack_seq end);
 /* In SACK recovery: [s, s + len) was just resent. */
 void synack__sack_resent(synack_conn *c, synack_seq s, uint32_t len);
-/* In SACK recovery, after an ACK: a watched retransmission found lost is due again. */
+/* In SACK recovery, after an ACK: a watched retransmission found lost is due
+ * again. */
 void synack__sack_check_resent(synack_conn *c);
-/* RFC 6675 NextSeg rule 1 (lost_only) or rule 3: a hole to resend; 0 when none. */
+/* RFC 6675 NextSeg rule 1 (lost_only) or rule 3: a hole to resend; 0 when none.
+ */
 int synack__sack_next_hole(const synack_conn *c, int lost_only, synack_seq *seq,
                            uint32_t *len);
 
@@ -105,14 +117,17 @@ typedef struct synack__rtt {
   uint8_t backoff; /* doublings in force */
 } synack__rtt;
 
-void synack__rtt_init(synack__rtt *r, uint64_t init, uint64_t min, uint64_t max);
+void synack__rtt_init(synack__rtt *r, uint64_t init, uint64_t min,
+                      uint64_t max);
 void synack__rtt_sample(synack__rtt *r, uint64_t rtt);
 void synack__rtt_backoff(synack__rtt *r);
-uint64_t synack__rtt_rto(const synack__rtt *r); /* with backoff, within [min, max] */
+uint64_t
+synack__rtt_rto(const synack__rtt *r); /* with backoff, within [min, max] */
 
 /* ISN (isn.c), RFC 6528 ---------------------------------------------------- */
 
-uint64_t synack__siphash24(const uint8_t key[16], const uint8_t *msg, size_t len);
+uint64_t synack__siphash24(const uint8_t key[16], const uint8_t *msg,
+                           size_t len);
 synack_seq synack__isn(const uint8_t key[16], const synack_addr *laddr,
                        uint16_t lport, const synack_addr *raddr, uint16_t rport,
                        uint64_t now);
@@ -121,16 +136,18 @@ synack_seq synack__isn(const uint8_t key[16], const synack_addr *laddr,
 
 typedef struct synack__cc_ops {
   const char *name;
-  void (*init)(synack_conn *c);                       /* at ESTABLISHED */
+  void (*init)(synack_conn *c); /* at ESTABLISHED */
   /* new data acked, not in recovery */
   void (*on_ack)(synack_conn *c, uint32_t acked, uint64_t now);
-  void (*on_loss)(synack_conn *c);                    /* fast retransmit: set ssthresh */
-  void (*on_rto)(synack_conn *c);                     /* retransmission timeout */
+  void (*on_loss)(synack_conn *c); /* fast retransmit: set ssthresh */
+  void (*on_rto)(synack_conn *c);  /* retransmission timeout */
 } synack__cc_ops;
 
-/* CUBIC's state (cc_cubic.c, RFC 9438); windows in bytes, times in microseconds. */
+/* CUBIC's state (cc_cubic.c, RFC 9438); windows in bytes, times in
+ * microseconds. */
 typedef struct synack__cubic {
-  uint64_t epoch;  /* start of the current congestion-avoidance epoch, SYNACK_NEVER: none */
+  uint64_t epoch;  /* start of the current congestion-avoidance epoch,
+                      SYNACK_NEVER: none */
   uint32_t w_max;  /* the window just before the last reduction */
   uint32_t origin; /* the window the cubic curve plateaus at */
   uint64_t k_us;   /* time from the epoch's start to the plateau (K) */
@@ -142,10 +159,11 @@ const synack__cc_ops *synack__cc_get(int which);
 const synack__cc_ops *synack__cc_cubic(void);
 void synack__cc_initial_window(synack_conn *c); /* RFC 5681 3.1 eq. (1) */
 void synack__cc_slow_start(synack_conn *c, uint32_t acked); /* eq. (2) */
-void synack__cc_after_idle(synack_conn *c, uint64_t now); /* RFC 5681 4.1 */
+void synack__cc_after_idle(synack_conn *c, uint64_t now);   /* RFC 5681 4.1 */
 uint32_t synack__flight(const synack_conn *c);
 
-/* Timers (timer.c) ---------------------------------------------------------- */
+/* Timers (timer.c) ----------------------------------------------------------
+ */
 
 enum {
   SYNACK__T_REXMT = 0, /* retransmission (also SYN, SYN-ACK, FIN) */
@@ -162,7 +180,8 @@ void synack__timer_stop(synack_conn *c, int which);
 void synack__timer_stop_all(synack_conn *c);
 int synack__heap_reserve(synack_host *h);
 
-/* The TCB -------------------------------------------------------------------- */
+/* The TCB --------------------------------------------------------------------
+ */
 
 struct synack_conn {
   synack_host *host;
@@ -170,9 +189,9 @@ struct synack_conn {
   synack_conn *hnext;        /* demux hash chain */
   synack_conn *next, *prev;  /* every connection of the host */
   synack_conn *qnext, *qprev; /* the listener queue it is in */
-  int refs;                  /* user retains + the listener's hold */
-  int busy;                  /* inside the core: do not free yet */
-  uint8_t in_hash, queue;    /* queue: 0 none, 1 SYN queue, 2 accept queue */
+  int refs;                   /* user retains + the listener's hold */
+  int busy;                   /* inside the core: do not free yet */
+  uint8_t in_hash, queue;     /* queue: 0 none, 1 SYN queue, 2 accept queue */
   uint8_t passive, freeing;
   void *data;
   unsigned hooks;
@@ -185,31 +204,35 @@ struct synack_conn {
   /* send sequence space (RFC 9293 3.3.1) */
   synack_seq iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;
   uint32_t snd_wnd, max_sndwnd;
-  synack_seq snd_buf_seq; /* the sequence number of the send ring's first byte */
-  uint8_t fin_queued, fin_sent; /* FIN asked for / sent (snd_fin_seq is its number) */
-  uint8_t app_closed;           /* CLOSE, not shutdown: the application reads no more */
+  synack_seq
+      snd_buf_seq; /* the sequence number of the send ring's first byte */
+  uint8_t fin_queued,
+      fin_sent;       /* FIN asked for / sent (snd_fin_seq is its number) */
+  uint8_t app_closed; /* CLOSE, not shutdown: the application reads no more */
   synack_seq snd_fin_seq;
-  uint8_t snd_push;        /* a SEND with PUSH (MAY-15) is not yet all sent... */
+  uint8_t snd_push; /* a SEND with PUSH (MAY-15) is not yet all sent... */
   synack_seq snd_push_seq; /* ...up to here */
 
   /* receive sequence space */
-  synack_seq irs, rcv_nxt, rcv_adv; /* rcv_adv: the right edge last advertised */
-  uint8_t rcv_fin;                  /* the peer's FIN is in order and consumed */
-  uint8_t rcv_fin_ooo;              /* a FIN beyond a hole, at rcv_fin_seq */
+  synack_seq irs, rcv_nxt,
+      rcv_adv;         /* rcv_adv: the right edge last advertised */
+  uint8_t rcv_fin;     /* the peer's FIN is in order and consumed */
+  uint8_t rcv_fin_ooo; /* a FIN beyond a hole, at rcv_fin_seq */
   synack_seq rcv_fin_seq;
 
   /* urgent pointers (RFC 9293 3.8.5): valid while the flag is set */
   uint8_t snd_urg, rcv_urg;
   synack_seq snd_up, rcv_up;
-  uint8_t rcv_psh;         /* the peer pushed (MAY-17): its pushed data ends at rcv_psh_seq */
+  uint8_t rcv_psh; /* the peer pushed (MAY-17): its pushed data ends at
+                      rcv_psh_seq */
   synack_seq rcv_psh_seq;
 
   /* negotiated */
   uint8_t snd_ws, rcv_ws, ws_ok, sack_ok, ts_ok;
   uint16_t peer_mss;
-  uint32_t smss; /* payload bytes per full-sized segment */
-  uint32_t ts_recent;      /* RFC 7323 TS.Recent */
-  uint64_t ts_recent_at;   /* when it was taken (PAWS staleness, 5.5) */
+  uint32_t smss;            /* payload bytes per full-sized segment */
+  uint32_t ts_recent;       /* RFC 7323 TS.Recent */
+  uint64_t ts_recent_at;    /* when it was taken (PAWS staleness, 5.5) */
   synack_seq last_ack_sent; /* RFC 7323 Last.ACK.sent */
 
   synack__sndbuf snd;
@@ -219,20 +242,21 @@ struct synack_conn {
   uint8_t ack_now;      /* send an ACK at the end of this input */
   uint8_t sws_force;    /* the SWS override timer fired: send the held runt */
   uint8_t unacked_segs; /* full-sized segments received since our last ACK */
-  uint8_t oow_acked;    /* an ACK answered a dropped empty segment, at oow_ack_at */
-  uint64_t oow_ack_at;  /* (input.c: against ACK storms) */
+  uint8_t
+      oow_acked; /* an ACK answered a dropped empty segment, at oow_ack_at */
+  uint64_t oow_ack_at; /* (input.c: against ACK storms) */
 
   /* retransmission */
   synack__rtt rtt;
   uint8_t rtt_timing;
   synack_seq rtt_seq;
   uint64_t rtt_start;
-  uint32_t nretx;         /* retransmissions of the oldest unacked segment */
-  uint8_t r1_reached;     /* nretx reached R1 (SHLD-9), until SND.UNA moves */
-  uint32_t nprobe;        /* zero-window probes without an answer */
-  uint32_t nkeep;         /* keepalives without an answer */
-  uint64_t rexmt_since;   /* when the oldest unacked data was first sent */
-  uint64_t last_rcv;      /* for keepalive idleness */
+  uint32_t nretx;       /* retransmissions of the oldest unacked segment */
+  uint8_t r1_reached;   /* nretx reached R1 (SHLD-9), until SND.UNA moves */
+  uint32_t nprobe;      /* zero-window probes without an answer */
+  uint32_t nkeep;       /* keepalives without an answer */
+  uint64_t rexmt_since; /* when the oldest unacked data was first sent */
+  uint64_t last_rcv;    /* for keepalive idleness */
 
   /* congestion control */
   const synack__cc_ops *cc;
@@ -277,7 +301,8 @@ struct synack_host {
   unsigned hooks;
   synack_conn **buckets;
   size_t nbuckets, nhashed;
-  synack_conn *last; /* the connection the demux found last (a one-entry cache) */
+  synack_conn
+      *last; /* the connection the demux found last (a one-entry cache) */
   synack_conn *conns;
   size_t nconns;
   synack_listener *listeners;
@@ -320,7 +345,8 @@ void synack__conn_opts_resolve(const synack_host *h, const synack_conn_opts *in,
                                synack_conn_opts *out, int family);
 
 /* cookie.c: SYN cookies (RFC 4987 3.6) when the SYN queue is full */
-void synack__cookie_send(synack_listener *l, const synack_segment *syn, uint64_t now);
+void synack__cookie_send(synack_listener *l, const synack_segment *syn,
+                         uint64_t now);
 int synack__cookie_check(synack_listener *l, const synack_segment *ack,
                          uint64_t now, uint16_t *mss);
 
@@ -339,31 +365,39 @@ void synack__listener_unlink(synack_conn *c);
 void synack__trim_buffers(synack_conn *c);
 
 /* user.c: RST and CLOSED, no error reported (SHLD-3: data would be lost) */
-void synack__close_reset(synack_conn *c, const synack_segment *seg, uint64_t now);
+void synack__close_reset(synack_conn *c, const synack_segment *seg,
+                         uint64_t now);
 
 /* input.c */
-void synack__syn_options(synack_conn *c, const synack_segment *seg); /* negotiate from a SYN */
-void synack__conn_input(synack_conn *c, const synack_segment *seg, uint64_t now);
+void synack__syn_options(synack_conn *c,
+                         const synack_segment *seg); /* negotiate from a SYN */
+void synack__conn_input(synack_conn *c, const synack_segment *seg,
+                        uint64_t now);
 /* MAY-2: may this SYN reopen the connection `c` holds in TIME-WAIT? */
 int synack__tw_syn_acceptable(const synack_conn *c, const synack_segment *seg);
 
 /* output.c */
-void synack__output(synack_conn *c, uint64_t now);      /* data, FIN, pending ACK */
+void synack__output(synack_conn *c, uint64_t now); /* data, FIN, pending ACK */
 void synack__send_ack(synack_conn *c, uint64_t now);
-void synack__send_syn(synack_conn *c, uint64_t now);    /* SYN or SYN-ACK */
-void synack__send_rst(synack_conn *c, uint64_t now);    /* <SEQ=SND.NXT><CTL=RST> */
-void synack__retransmit(synack_conn *c, uint64_t now);  /* the oldest unacked segment */
-void synack__send_probe(synack_conn *c, uint64_t now);  /* zero-window probe */
+void synack__send_syn(synack_conn *c, uint64_t now); /* SYN or SYN-ACK */
+void synack__send_rst(synack_conn *c,
+                      uint64_t now); /* <SEQ=SND.NXT><CTL=RST> */
+void synack__retransmit(synack_conn *c,
+                        uint64_t now); /* the oldest unacked segment */
+void synack__send_probe(synack_conn *c, uint64_t now); /* zero-window probe */
 void synack__send_keepalive(synack_conn *c, uint64_t now);
-void synack__start_rexmt(synack_conn *c, uint64_t now); /* arm if data in flight */
-uint32_t synack__rcv_wnd(const synack_conn *c);         /* what we may accept */
+void synack__start_rexmt(synack_conn *c,
+                         uint64_t now);         /* arm if data in flight */
+uint32_t synack__rcv_wnd(const synack_conn *c); /* what we may accept */
 void synack__segment_base(const synack_conn *c, synack_segment *seg);
 
 /* MUST-38's override timeout (0.1 to 1 s): a held runt goes out after it. */
 #define SYNACK__SWS_OVERRIDE_US 200000
 
 /* The timestamp clock (RFC 7323 5.4): milliseconds. */
-static inline uint32_t synack__ts_now(uint64_t now) { return (uint32_t)(now / 1000); }
+static inline uint32_t synack__ts_now(uint64_t now) {
+  return (uint32_t)(now / 1000);
+}
 
 /* timer.c */
 void synack__timer_fire(synack_conn *c, uint64_t now);

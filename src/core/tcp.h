@@ -52,7 +52,8 @@ typedef enum synack_state {
 
 const char *synack_state_name(synack_state s); /* "SYN-SENT" */
 
-/* Segment kinds, for hooks: each segment is of exactly one, the first that applies. */
+/* Segment kinds, for hooks: each segment is of exactly one, the first that
+ * applies. */
 typedef enum synack_kind {
   SYNACK_KIND_RST = 0,    /* RST set */
   SYNACK_KIND_SYN = 1,    /* SYN without ACK */
@@ -68,9 +69,9 @@ typedef enum synack_dir { SYNACK_DIR_IN = 0, SYNACK_DIR_OUT = 1 } synack_dir;
 
 /* What a hook decides about a segment. */
 typedef enum synack_verdict {
-  SYNACK_PASS = 0,    /* go on with the segment as it was */
-  SYNACK_DROP = 1,    /* forget it: not sent / not processed */
-  SYNACK_CHANGED = 2  /* go on with *seg as the hook rewrote it */
+  SYNACK_PASS = 0,   /* go on with the segment as it was */
+  SYNACK_DROP = 1,   /* forget it: not sent / not processed */
+  SYNACK_CHANGED = 2 /* go on with *seg as the hook rewrote it */
 } synack_verdict;
 
 /* Why the host calls its notify callback. */
@@ -78,23 +79,28 @@ typedef enum synack_notice {
   SYNACK_NOTICE_ACCEPTABLE = 1, /* a listener's accept queue grew */
   SYNACK_NOTICE_READABLE = 2,   /* data or FIN arrived */
   SYNACK_NOTICE_WRITABLE = 4,   /* send buffer space opened */
-  SYNACK_NOTICE_ERROR = 8,      /* the connection failed (reset, refused, timed out) */
-  SYNACK_NOTICE_FREED = 16,     /* the connection is about to be freed */
-  SYNACK_NOTICE_URGENT = 32,    /* the peer's urgent pointer moved (RFC 9293 3.8.5, MUST-32) */
-  SYNACK_NOTICE_R1 = 64,        /* a segment was retransmitted R1 times (3.8.3, SHLD-9) */
-  SYNACK_NOTICE_PUSH = 128      /* data with PSH arrived (MAY-17; with READABLE) */
+  SYNACK_NOTICE_ERROR =
+      8, /* the connection failed (reset, refused, timed out) */
+  SYNACK_NOTICE_FREED = 16, /* the connection is about to be freed */
+  SYNACK_NOTICE_URGENT =
+      32, /* the peer's urgent pointer moved (RFC 9293 3.8.5, MUST-32) */
+  SYNACK_NOTICE_R1 =
+      64, /* a segment was retransmitted R1 times (3.8.3, SHLD-9) */
+  SYNACK_NOTICE_PUSH = 128 /* data with PSH arrived (MAY-17; with READABLE) */
 } synack_notice;
 
 /*
- * Callbacks a host makes; each gets the host's `ud`. All but output may be NULL.
- * A callback may call back into this API (send, close, abort, release the
+ * Callbacks a host makes; each gets the host's `ud`. All but output may be
+ * NULL. A callback may call back into this API (send, close, abort, release the
  * connection...): the core defers freeing until it is done with the
  * connection. The output callback should queue the packet, not feed it
  * synchronously into synack_host_input() of the same host.
  */
 typedef struct synack_host_callbacks {
-  /* A packet to put on the link. `seg` and its payload are valid only during the call. */
-  void (*output)(void *ud, synack_host *h, const synack_segment *seg, uint64_t now);
+  /* A packet to put on the link. `seg` and its payload are valid only during
+   * the call. */
+  void (*output)(void *ud, synack_host *h, const synack_segment *seg,
+                 uint64_t now);
   /*
    * A segment in or out of connection `c` (NULL for a segment that no
    * connection owns) whose kind is in the hook mask of c, of c's listener or
@@ -106,28 +112,33 @@ typedef struct synack_host_callbacks {
   /* A state change; `seg` is the segment that caused it, or NULL. */
   void (*state)(void *ud, synack_host *h, synack_conn *c, synack_state from,
                 synack_state to, const synack_segment *seg, uint64_t now);
-  /* Readiness and lifetime news (synack_notice bits); `l` is set for ACCEPTABLE. */
+  /* Readiness and lifetime news (synack_notice bits); `l` is set for
+   * ACCEPTABLE. */
   void (*notify)(void *ud, synack_host *h, synack_conn *c, synack_listener *l,
                  unsigned notices, uint64_t now);
 } synack_host_callbacks;
 
 typedef struct synack_host_config {
   synack_addr addr;
-  uint64_t msl_us;          /* default 30 s: TIME-WAIT lasts 2 * MSL */
-  uint64_t rto_init_us;     /* default 1 s (RFC 6298 2.1) */
-  uint64_t rto_min_us;      /* default 1 s (RFC 6298 2.4); scripts may lower it */
-  uint64_t rto_max_us;      /* default 60 s */
-  uint32_t syn_retries;     /* R2 for SYNs: default 7, giving up after 255 s (MUST-23) */
-  uint32_t data_retries;    /* R2 for data: default 15 */
-  uint16_t port_lo, port_hi; /* ephemeral range, default 49152..65535 */
+  uint64_t msl_us;      /* default 30 s: TIME-WAIT lasts 2 * MSL */
+  uint64_t rto_init_us; /* default 1 s (RFC 6298 2.1) */
+  uint64_t rto_min_us;  /* default 1 s (RFC 6298 2.4); scripts may lower it */
+  uint64_t rto_max_us;  /* default 60 s */
+  uint32_t
+      syn_retries; /* R2 for SYNs: default 7, giving up after 255 s (MUST-23) */
+  uint32_t data_retries;        /* R2 for data: default 15 */
+  uint16_t port_lo, port_hi;    /* ephemeral range, default 49152..65535 */
   uint32_t challenge_ack_limit; /* RFC 5961 7: per second, default 1000 */
-  uint8_t isn_secret[16];   /* RFC 6528 key; the network draws it from its PRNG */
-  uint32_t mtu;             /* default 1500: the MSS we announce is mtu - 40 (IPv4) or - 60 (IPv6) */
-  uint64_t delack_us;       /* longest an ACK is delayed, default 200 ms, at most 500 ms (MUST-40) */
-  uint32_t keepalive_probes; /* unanswered keepalives before ETIMEDOUT, default 9 */
-  uint32_t r1_retries;      /* R1: retransmissions of one segment (data or SYN) after
-                               which the application is told (NOTICE_R1), default 3
-                               (SHLD-10); 0: never */
+  uint8_t isn_secret[16]; /* RFC 6528 key; the network draws it from its PRNG */
+  uint32_t mtu; /* default 1500: the MSS we announce is mtu - 40 (IPv4) or - 60
+                   (IPv6) */
+  uint64_t delack_us; /* longest an ACK is delayed, default 200 ms, at most 500
+                         ms (MUST-40) */
+  uint32_t
+      keepalive_probes; /* unanswered keepalives before ETIMEDOUT, default 9 */
+  uint32_t r1_retries; /* R1: retransmissions of one segment (data or SYN) after
+                          which the application is told (NOTICE_R1), default 3
+                          (SHLD-10); 0: never */
 } synack_host_config;
 
 void synack_host_config_init(synack_host_config *cfg);
@@ -155,22 +166,25 @@ enum {
   SYNACK_OPT_SET_USER_TIMEOUT = 1 << 11,
   SYNACK_OPT_SET_CC = 1 << 12,
   SYNACK_OPT_SET_TTL = 1 << 13, /* MUST-49 */
-  SYNACK_OPT_SET_TOS = 1 << 14  /* MUST-48: the Diffserv / TOS byte of what we send */
+  SYNACK_OPT_SET_TOS =
+      1 << 14 /* MUST-48: the Diffserv / TOS byte of what we send */
 };
-#define SYNACK_KEEPALIVE_DEFAULT UINT64_MAX /* keepalive on, default interval */
+#define SYNACK_KEEPALIVE_DEFAULT UINT64_MAX /* keepalive on, default interval  \
+                                             */
 typedef struct synack_conn_opts {
   uint32_t set;
   uint32_t isn;
-  uint16_t port;          /* local port for connect */
-  uint16_t mss;           /* the MSS we announce; 0 = from the host's MTU */
-  int8_t wscale;          /* -1: send no window-scale option */
+  uint16_t port; /* local port for connect */
+  uint16_t mss;  /* the MSS we announce; 0 = from the host's MTU */
+  int8_t wscale; /* -1: send no window-scale option */
   uint8_t sack, timestamps, nagle, delayed_ack;
-  uint32_t sndbuf, rcvbuf; /* bytes */
-  uint64_t keepalive_us;   /* 0: off; SYNACK_KEEPALIVE_DEFAULT: on, every 2 h (MUST-28) */
+  uint32_t sndbuf, rcvbuf;  /* bytes */
+  uint64_t keepalive_us;    /* 0: off; SYNACK_KEEPALIVE_DEFAULT: on, every 2 h
+                               (MUST-28) */
   uint64_t user_timeout_us; /* 0: the default R2 thresholds */
-  uint8_t cc;              /* 0 newreno, 1 cubic */
-  uint8_t ttl;             /* IPv4 TTL / IPv6 hop limit, default 64 */
-  uint8_t tos;             /* IPv4 TOS / IPv6 traffic class, default 0 */
+  uint8_t cc;               /* 0 newreno, 1 cubic */
+  uint8_t ttl;              /* IPv4 TTL / IPv6 hop limit, default 64 */
+  uint8_t tos;              /* IPv4 TOS / IPv6 traffic class, default 0 */
 } synack_conn_opts;
 
 /*
@@ -183,35 +197,40 @@ struct synack_conn_info {
   uint16_t local_port, remote_port;
   synack_seq iss, irs, snd_una, snd_nxt, rcv_nxt;
   uint32_t snd_wnd, rcv_wnd, mss;
-  uint8_t snd_wscale, rcv_wscale; /* the shifts in use (0 when not negotiated) */
+  uint8_t snd_wscale,
+      rcv_wscale; /* the shifts in use (0 when not negotiated) */
   uint8_t sack_ok, ts_ok;
   uint32_t cwnd, ssthresh;
   uint64_t srtt_us, rttvar_us, rto_us;
-  uint32_t retransmits;           /* total retransmitted segments */
+  uint32_t retransmits; /* total retransmitted segments */
   uint64_t bytes_sent, bytes_received, bytes_acked;
   uint32_t send_queued, recv_queued; /* bytes waiting in each buffer */
-  int error;                      /* the error that closed it, or 0 */
-  uint32_t urgent_queued;         /* unread bytes up to the peer's urgent pointer (MUST-33) */
+  int error;                         /* the error that closed it, or 0 */
+  uint32_t urgent_queued; /* unread bytes up to the peer's urgent pointer
+                             (MUST-33) */
   /* congestion control and loss recovery */
-  uint8_t cc;                     /* 0 newreno, 1 cubic */
-  uint8_t in_recovery;            /* fast recovery under way (RFC 6582 / RFC 6675) */
-  synack_seq snd_max;             /* the highest sequence number sent */
-  uint32_t pipe;                  /* RFC 6675 pipe with SACK, else SND.MAX - SND.UNA */
-  uint32_t dupacks;               /* duplicate ACKs since the last new one */
-  uint32_t fast_recoveries;       /* times fast recovery began */
-  uint32_t timeouts;              /* retransmission timeouts (RTO expiries) */
+  uint8_t cc;          /* 0 newreno, 1 cubic */
+  uint8_t in_recovery; /* fast recovery under way (RFC 6582 / RFC 6675) */
+  synack_seq snd_max;  /* the highest sequence number sent */
+  uint32_t pipe;       /* RFC 6675 pipe with SACK, else SND.MAX - SND.UNA */
+  uint32_t dupacks;    /* duplicate ACKs since the last new one */
+  uint32_t fast_recoveries; /* times fast recovery began */
+  uint32_t timeouts;        /* retransmission timeouts (RTO expiries) */
   /* SACK (RFC 2018) */
-  uint32_t sacked_bytes;          /* bytes the peer SACKed above snd_una (the scoreboard) */
-  uint32_t sack_blocks;           /* ranges in the scoreboard (at most 8) */
-  uint32_t rcv_ooo_blocks;        /* out-of-order islands we hold, hence SACK blocks we report */
-  uint32_t lost_retransmits;      /* retransmissions found lost in SACK recovery and resent */
+  uint32_t
+      sacked_bytes; /* bytes the peer SACKed above snd_una (the scoreboard) */
+  uint32_t sack_blocks;    /* ranges in the scoreboard (at most 8) */
+  uint32_t rcv_ooo_blocks; /* out-of-order islands we hold, hence SACK blocks we
+                              report */
+  uint32_t lost_retransmits; /* retransmissions found lost in SACK recovery and
+                                resent */
   /* timestamps (RFC 7323) */
-  uint32_t ts_recent;             /* TS.Recent: the TSval we echo */
-  uint32_t paws_drops;            /* segments dropped as old duplicates (PAWS) */
-  uint32_t buffer_bytes;          /* memory held by the send and receive rings now */
-  uint8_t r1_reached;             /* the oldest unacked segment (or SYN) was retransmitted
-                                     R1 times and no ACK has moved SND.UNA since (SHLD-9) */
-  uint32_t push_queued;           /* unread bytes up to the peer's last PSH (MAY-17) */
+  uint32_t ts_recent;    /* TS.Recent: the TSval we echo */
+  uint32_t paws_drops;   /* segments dropped as old duplicates (PAWS) */
+  uint32_t buffer_bytes; /* memory held by the send and receive rings now */
+  uint8_t r1_reached;   /* the oldest unacked segment (or SYN) was retransmitted
+                           R1 times and no ACK has moved SND.UNA since (SHLD-9) */
+  uint32_t push_queued; /* unread bytes up to the peer's last PSH (MAY-17) */
 };
 
 /* Hosts ------------------------------------------------------------------ */
@@ -236,10 +255,12 @@ size_t synack_host_conn_count(const synack_host *h);
 
 /* Listeners -------------------------------------------------------------- */
 
-/* backlog bounds both the SYN queue and the accept queue. err: EADDRINUSE, EINVAL, ENOMEM. */
+/* backlog bounds both the SYN queue and the accept queue. err: EADDRINUSE,
+ * EINVAL, ENOMEM. */
 synack_listener *synack_host_listen(synack_host *h, uint16_t port, int backlog,
                                     const synack_conn_opts *opts, int *err);
-/* An established connection (retained for the caller), or NULL when none is ready. */
+/* An established connection (retained for the caller), or NULL when none is
+ * ready. */
 synack_conn *synack_listener_accept(synack_listener *l);
 size_t synack_listener_pending(const synack_listener *l);
 uint16_t synack_listener_port(const synack_listener *l);
@@ -266,11 +287,14 @@ void synack_conn_set_data(synack_conn *c, void *data);
 void *synack_conn_get_data(const synack_conn *c);
 void synack_conn_set_hooks(synack_conn *c, unsigned kind_mask);
 synack_host *synack_conn_host(const synack_conn *c);
-synack_listener *synack_conn_listener(const synack_conn *c); /* NULL once accepted or if active */
+synack_listener *synack_conn_listener(
+    const synack_conn *c); /* NULL once accepted or if active */
 synack_state synack_conn_state(const synack_conn *c);
 
-/* SEND (3.10.2): bytes queued (may be fewer than len), or ENOTCONN, EPIPE, ECONNRESET... */
-long synack_conn_send(synack_conn *c, const uint8_t *data, size_t len, uint64_t now);
+/* SEND (3.10.2): bytes queued (may be fewer than len), or ENOTCONN, EPIPE,
+ * ECONNRESET... */
+long synack_conn_send(synack_conn *c, const uint8_t *data, size_t len,
+                      uint64_t now);
 /*
  * SEND with the URGENT flag (3.10.2, 3.8.5): like synack_conn_send, and the
  * urgent pointer is set to the end of the data queued so far.

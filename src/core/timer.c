@@ -138,7 +138,8 @@ void synack_host_timeout(synack_host *h, uint64_t now) {
 }
 
 /* RFC 9293 3.8.3 / MUST-20: R2 reached, or the user timeout (3.10.8) passed. */
-static int gave_up(synack_conn *c, uint32_t tries, uint32_t limit, uint64_t now) {
+static int gave_up(synack_conn *c, uint32_t tries, uint32_t limit,
+                   uint64_t now) {
   if (c->opts.user_timeout_us)
     return now - c->rexmt_since >= c->opts.user_timeout_us;
   return tries > limit;
@@ -206,7 +207,8 @@ static void on_rexmt(synack_conn *c, uint64_t now) {
   r1_check(c, now);
 }
 
-/* RFC 9293 3.8.6.1: probe a zero window; MUST-37: give up only when unanswered. */
+/* RFC 9293 3.8.6.1: probe a zero window; MUST-37: give up only when unanswered.
+ */
 static void on_persist(synack_conn *c, uint64_t now) {
   c->nprobe++;
   if (gave_up(c, c->nprobe, c->host->cfg.data_retries, now)) {
@@ -218,7 +220,8 @@ static void on_persist(synack_conn *c, uint64_t now) {
   synack__timer_set(c, SYNACK__T_PERSIST, now + synack__rtt_rto(&c->rtt));
 }
 
-/* RFC 9293 3.8.4: keepalive after an idle interval, MUST-29 tolerant of losses. */
+/* RFC 9293 3.8.4: keepalive after an idle interval, MUST-29 tolerant of losses.
+ */
 static void on_keep(synack_conn *c, uint64_t now) {
   uint64_t iv = c->opts.keepalive_us;
   if (!iv || (c->state != SYNACK_ESTABLISHED && c->state != SYNACK_CLOSE_WAIT))
@@ -272,7 +275,8 @@ void synack__timer_fire(synack_conn *c, uint64_t now) {
           synack__conn_closed(c, 0, NULL, now);
         return;
       }
-      synack__conn_closed(c, 0, NULL, now); /* RFC 9293 3.10.8: time-wait timeout */
+      synack__conn_closed(c, 0, NULL,
+                          now); /* RFC 9293 3.10.8: time-wait timeout */
       return;
     }
   }

@@ -93,21 +93,36 @@ fail:
   return NULL;
 }
 
-void synack_conn_retain(synack_conn *c) { c->refs++; }
+void synack_conn_retain(synack_conn *c) {
+  c->refs++;
+}
 void synack_conn_release(synack_conn *c) {
   c->refs--;
   /* an orphan in FIN-WAIT-2 must not wait for the peer's FIN forever */
   if (c->refs <= 0 && c->state == SYNACK_FIN_WAIT_2 &&
       c->t[SYNACK__T_2MSL] == SYNACK_NEVER)
-    synack__timer_set(c, SYNACK__T_2MSL, c->host->now + 2 * c->host->cfg.msl_us);
+    synack__timer_set(c, SYNACK__T_2MSL,
+                      c->host->now + 2 * c->host->cfg.msl_us);
   synack__conn_maybe_free(c);
 }
-void synack_conn_set_data(synack_conn *c, void *data) { c->data = data; }
-void *synack_conn_get_data(const synack_conn *c) { return c->data; }
-void synack_conn_set_hooks(synack_conn *c, unsigned m) { c->hooks = m; }
-synack_host *synack_conn_host(const synack_conn *c) { return c->host; }
-synack_listener *synack_conn_listener(const synack_conn *c) { return c->listener; }
-synack_state synack_conn_state(const synack_conn *c) { return c->state; }
+void synack_conn_set_data(synack_conn *c, void *data) {
+  c->data = data;
+}
+void *synack_conn_get_data(const synack_conn *c) {
+  return c->data;
+}
+void synack_conn_set_hooks(synack_conn *c, unsigned m) {
+  c->hooks = m;
+}
+synack_host *synack_conn_host(const synack_conn *c) {
+  return c->host;
+}
+synack_listener *synack_conn_listener(const synack_conn *c) {
+  return c->listener;
+}
+synack_state synack_conn_state(const synack_conn *c) {
+  return c->state;
+}
 
 static void done(synack_conn *c) {
   c->busy--;
@@ -193,15 +208,20 @@ long synack_conn_recv(synack_conn *c, uint8_t *buf, size_t cap, uint64_t now) {
   uint32_t n = 0;
   c->host->now = now;
   if (c->app_closed)
-    return SYNACK_ECLOSING; /* the application closed it: nothing more to read */
+    return SYNACK_ECLOSING; /* the application closed it: nothing more to read
+                             */
   if (c->rcv.len && cap)
-    n = synack__rcvbuf_read(&c->rcv, buf, cap > 0xffffffffu ? 0xffffffffu : (uint32_t)cap);
+    n = synack__rcvbuf_read(&c->rcv, buf,
+                            cap > 0xffffffffu ? 0xffffffffu : (uint32_t)cap);
   if (n > 0) {
     synack__trim_buffers(c); /* the peer's FIN is read: the ring goes */
-    /* window update once the right edge can move by a useful amount (MUST-39) */
-    if (!c->rcv_fin && (c->state == SYNACK_ESTABLISHED || c->state == SYNACK_FIN_WAIT_1 ||
-                        c->state == SYNACK_FIN_WAIT_2)) {
-      /* the edge we could offer now: the window field caps it at 65535 << scale */
+    /* window update once the right edge can move by a useful amount (MUST-39)
+     */
+    if (!c->rcv_fin &&
+        (c->state == SYNACK_ESTABLISHED || c->state == SYNACK_FIN_WAIT_1 ||
+         c->state == SYNACK_FIN_WAIT_2)) {
+      /* the edge we could offer now: the window field caps it at 65535 << scale
+       */
       uint32_t wnd = synack__rcv_wnd(c), most = (uint32_t)65535 << c->rcv_ws;
       synack_seq edge = seq_add(c->rcv_nxt, wnd < most ? wnd : most);
       uint32_t step = c->rcv.cap / 2 < c->smss ? c->rcv.cap / 2 : c->smss;
@@ -383,7 +403,8 @@ void synack_conn_info(const synack_conn *c, struct synack_conn_info *out) {
   out->lost_retransmits = c->sb.lost_rxt;
   out->ts_recent = c->ts_recent;
   out->paws_drops = c->paws_drops;
-  out->buffer_bytes = (c->snd.data ? c->snd.cap : 0) + (c->rcv.data ? c->rcv.cap : 0);
+  out->buffer_bytes =
+      (c->snd.data ? c->snd.cap : 0) + (c->rcv.data ? c->rcv.cap : 0);
   out->r1_reached = c->r1_reached;
   if (c->rcv_psh) {
     synack_seq readpos = seq_add(c->rcv_nxt, (uint32_t)0 - c->rcv.len);

@@ -128,7 +128,8 @@ int synack_tundev_configure(const char *ifname, const synack_addr *addr,
     *sys_errno = errno;
     return errno_to_err(errno);
   }
-  /* Bring the link up first: the kernel only keeps IPv6 addresses on an up link. */
+  /* Bring the link up first: the kernel only keeps IPv6 addresses on an up
+   * link. */
   rc = set_up(s, ifname, mtu);
   if (rc == 0)
     rc = v6 ? set_addr6(s, ifname, addr, prefix)
@@ -141,8 +142,7 @@ int synack_tundev_configure(const char *ifname, const synack_addr *addr,
   return rc;
 }
 
-int synack_tundev_parse_cidr(const char *text, synack_addr *addr,
-                             int *prefix) {
+int synack_tundev_parse_cidr(const char *text, synack_addr *addr, int *prefix) {
   char buf[64];
   const char *slash = strchr(text, '/');
   size_t n = slash ? (size_t)(slash - text) : strlen(text);

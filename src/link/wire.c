@@ -24,9 +24,13 @@ static void wire_free(synack_link *l);
 
 static const synack_link_ops wire_ops = {"wire", wire_send, wire_free};
 
-void synack_wire_params_init(synack_wire_params *p) { memset(p, 0, sizeof *p); }
+void synack_wire_params_init(synack_wire_params *p) {
+  memset(p, 0, sizeof *p);
+}
 
-static int prob_ok(double x) { return x >= 0 && x <= 1; }
+static int prob_ok(double x) {
+  return x >= 0 && x <= 1;
+}
 
 static int params_ok(const synack_wire_params *p) {
   return prob_ok(p->loss) && prob_ok(p->duplicate) && prob_ok(p->reorder) &&
@@ -47,8 +51,10 @@ synack_link *synack_wire_new(synack_net *n, const synack_wire_params *p,
     return NULL;
   }
   w->link.ops = &wire_ops;
-  if (p) w->p = *p;
-  if (w->p.corrupt > 0) w->link.flags |= SYNACK_LINK_CORRUPTS;
+  if (p)
+    w->p = *p;
+  if (w->p.corrupt > 0)
+    w->link.flags |= SYNACK_LINK_CORRUPTS;
   rc = synack_net_add_link(n, &w->link);
   if (rc) {
     free(w);
@@ -60,7 +66,8 @@ synack_link *synack_wire_new(synack_net *n, const synack_wire_params *p,
 
 int synack_wire_set(synack_link *l, const synack_wire_params *p) {
   wire *w = (wire *)l;
-  if (!params_ok(p)) return SYNACK_EINVAL;
+  if (!params_ok(p))
+    return SYNACK_EINVAL;
   w->p = *p;
   if (w->p.corrupt > 0)
     w->link.flags |= SYNACK_LINK_CORRUPTS;
@@ -73,22 +80,27 @@ void synack_wire_get(const synack_link *l, synack_wire_params *out) {
   *out = ((const wire *)l)->p;
 }
 
-int synack_link_is_wire(const synack_link *l) { return l->ops == &wire_ops; }
+int synack_link_is_wire(const synack_link *l) {
+  return l->ops == &wire_ops;
+}
 
 static void wire_free(synack_link *l) {
   wire *w = (wire *)l;
   size_t i;
-  for (i = 0; i < w->nsenders; i++) free(w->senders[i].done);
+  for (i = 0; i < w->nsenders; i++)
+    free(w->senders[i].done);
   free(w->senders);
   free(w);
 }
 
-/* The sender state of host `from`, grown on first use; NULL when out of memory. */
+/* The sender state of host `from`, grown on first use; NULL when out of memory.
+ */
 static sender *sender_of(wire *w, uint32_t from) {
   if (from >= w->nsenders) {
     size_t ncap = from + 8;
     sender *s = realloc(w->senders, ncap * sizeof *s);
-    if (!s) return NULL;
+    if (!s)
+      return NULL;
     memset(s + w->nsenders, 0, (ncap - w->nsenders) * sizeof *s);
     w->senders = s;
     w->nsenders = ncap;
@@ -103,13 +115,16 @@ static sender *sender_of(wire *w, uint32_t from) {
 static uint64_t transmit_end(wire *w, uint32_t from, size_t len, uint64_t now) {
   sender *s;
   uint64_t start, end;
-  if (w->p.rate == 0) return now;
+  if (w->p.rate == 0)
+    return now;
   s = sender_of(w, from);
-  if (!s) return now;
+  if (!s)
+    return now;
   if (w->p.queue) {
     if (s->cap != w->p.queue) { /* (re)size the ring; forget what was in it */
       uint64_t *d = realloc(s->done, w->p.queue * sizeof *d);
-      if (!d) return now;
+      if (!d)
+        return now;
       s->done = d;
       s->cap = w->p.queue;
       s->head = s->count = 0;
@@ -118,7 +133,8 @@ static uint64_t transmit_end(wire *w, uint32_t from, size_t len, uint64_t now) {
       s->head = (s->head + 1) % s->cap;
       s->count--;
     }
-    if (s->count >= s->cap) return SYNACK_NEVER;
+    if (s->count >= s->cap)
+      return SYNACK_NEVER;
   }
   start = s->busy_until > now ? s->busy_until : now;
   end = start + (uint64_t)((double)len * 1e6 / (double)w->p.rate + 0.5);
@@ -130,10 +146,13 @@ static uint64_t transmit_end(wire *w, uint32_t from, size_t len, uint64_t now) {
   return end;
 }
 
-/* Where the TCP header starts, so that corruption lands where the TCP checksum looks. */
+/* Where the TCP header starts, so that corruption lands where the TCP checksum
+ * looks. */
 static size_t tcp_offset(const uint8_t *pkt, size_t len) {
-  if (len >= 1 && (pkt[0] >> 4) == 6) return SYNACK_IP6_HDR;
-  if (len >= 1) return (size_t)(pkt[0] & 0x0f) * 4;
+  if (len >= 1 && (pkt[0] >> 4) == 6)
+    return SYNACK_IP6_HDR;
+  if (len >= 1)
+    return (size_t)(pkt[0] & 0x0f) * 4;
   return 0;
 }
 
@@ -143,11 +162,13 @@ static uint64_t arrival(wire *w, synack_prng *r, uint64_t sent) {
   if (w->p.jitter_us) {
     int64_t j = (int64_t)synack_prng_below(r, 2 * w->p.jitter_us + 1);
     t += j - (int64_t)w->p.jitter_us;
-    if (t < (int64_t)sent) t = (int64_t)sent;
+    if (t < (int64_t)sent)
+      t = (int64_t)sent;
   }
   if (w->p.reorder > 0 && synack_prng_chance(r, w->p.reorder)) {
     uint64_t hold = w->p.reorder_delay_us;
-    if (!hold) hold = w->p.delay_us > 1000 ? w->p.delay_us : 1000;
+    if (!hold)
+      hold = w->p.delay_us > 1000 ? w->p.delay_us : 1000;
     t += (int64_t)synack_prng_below(r, hold + 1);
   }
   return (uint64_t)t;
@@ -181,9 +202,11 @@ static void wire_send(synack_link *l, uint32_t from, uint32_t to, uint32_t id,
     mask = (uint8_t)(1 + synack_prng_below(r, 255));
   }
   copy = synack_net_deliver(n, arrival(w, r, sent), to, from, id, pkt, len);
-  if (copy && flip != SIZE_MAX) copy[flip] ^= mask;
+  if (copy && flip != SIZE_MAX)
+    copy[flip] ^= mask;
   if (w->p.duplicate > 0 && synack_prng_chance(r, w->p.duplicate)) {
     copy = synack_net_deliver(n, arrival(w, r, sent), to, from, id, pkt, len);
-    if (copy && flip != SIZE_MAX) copy[flip] ^= mask;
+    if (copy && flip != SIZE_MAX)
+      copy[flip] ^= mask;
   }
 }

@@ -32,18 +32,20 @@
 typedef struct synack_wire_params {
   uint64_t delay_us, jitter_us, reorder_delay_us; /* reorder_delay 0: default */
   double loss, duplicate, reorder, corrupt;       /* probabilities in [0, 1] */
-  uint64_t rate;                                  /* bytes per second, 0: unlimited */
-  uint32_t queue;                                 /* packets, 0: unlimited */
-  uint32_t mtu;                                   /* bytes, 0: unlimited */
+  uint64_t rate;  /* bytes per second, 0: unlimited */
+  uint32_t queue; /* packets, 0: unlimited */
+  uint32_t mtu;   /* bytes, 0: unlimited */
 } synack_wire_params;
 
 /* All zero: a perfect wire with no delay. */
 void synack_wire_params_init(synack_wire_params *p);
 
-/* A new wire added to `n` (which owns it). NULL and *err = SYNACK_EINVAL or SYNACK_ENOMEM. */
+/* A new wire added to `n` (which owns it). NULL and *err = SYNACK_EINVAL or
+ * SYNACK_ENOMEM. */
 synack_link *synack_wire_new(synack_net *n, const synack_wire_params *p,
                              int *err);
-/* Change the impairments from now on; SYNACK_EINVAL for a probability outside [0, 1]. */
+/* Change the impairments from now on; SYNACK_EINVAL for a probability outside
+ * [0, 1]. */
 int synack_wire_set(synack_link *l, const synack_wire_params *p);
 void synack_wire_get(const synack_link *l, synack_wire_params *out);
 /* True when `l` is a wire. */

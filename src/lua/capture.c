@@ -128,9 +128,9 @@ static int cap_tostring(lua_State *L) {
  */
 const char *lsynack_checkpath(lua_State *L, int idx) {
   if (lua_type(L, idx) != LUA_TSTRING)
-    luaL_argerror(L, idx,
-                  lua_pushfstring(L, "string expected, got %s",
-                                  luaL_typename(L, idx)));
+    luaL_argerror(
+        L, idx,
+        lua_pushfstring(L, "string expected, got %s", luaL_typename(L, idx)));
   return lua_tostring(L, idx);
 }
 

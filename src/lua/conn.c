@@ -37,7 +37,8 @@ static lsynack_conn *toconn(lua_State *L, int idx) {
 /* The live connection at idx; raises when its network is closed. */
 static lsynack_conn *checkconn(lua_State *L, int idx) {
   lsynack_conn *p = toconn(L, idx);
-  if (!p->ln->n) luaL_error(L, "synack: the network is closed");
+  if (!p->ln->n)
+    luaL_error(L, "synack: the network is closed");
   return p;
 }
 
@@ -56,13 +57,15 @@ static void reanchor(lua_State *L, int idx) {
   lsynack_anchor(L, p->ln, idx, on);
 }
 
-void lsynack_pushconn(lua_State *L, lsynack_net *ln, synack_conn *c, int adopt) {
+void lsynack_pushconn(lua_State *L, lsynack_net *ln, synack_conn *c,
+                      int adopt) {
   lsynack_conn *p;
   synack_listener *l;
   int top = lua_gettop(L);
   if (lsynack_getobj(L, c) == LUA_TUSERDATA &&
       ((lsynack_conn *)lua_touserdata(L, -1))->c == c) {
-    if (adopt) synack_conn_release(c); /* it holds a retain already */
+    if (adopt)
+      synack_conn_release(c); /* it holds a retain already */
     return;
   }
   lua_pop(L, 1);
@@ -71,13 +74,15 @@ void lsynack_pushconn(lua_State *L, lsynack_net *ln, synack_conn *c, int adopt) 
   p->ln = ln;
   p->c = c;
   p->host = synack_net_host_index(ln->n, synack_conn_host(c));
-  if (!adopt) synack_conn_retain(c);
+  if (!adopt)
+    synack_conn_retain(c);
   synack_conn_set_data(c, p);
   lsynack_setobj(L, c, -1);
   /* a connection a listener has not handed out yet inherits its hooks */
   l = synack_conn_listener(c);
   if (l) {
-    if (lsynack_getobj(L, l) == LUA_TUSERDATA) lsynack_inherit(L, -2, -1);
+    if (lsynack_getobj(L, l) == LUA_TUSERDATA)
+      lsynack_inherit(L, -2, -1);
     lua_pop(L, 1);
   }
   reanchor(L, -1);
@@ -96,37 +101,44 @@ void lsynack_inherit(lua_State *L, int connidx, int listeneridx) {
   lua_setfield(L, -2, "parent");
   lua_pop(L, 1);
   p->inherit = pl->mask;
-  if (p->c) synack_conn_set_hooks(p->c, (p->mask | p->inherit) & SYNACK_HOOK_ALL);
+  if (p->c)
+    synack_conn_set_hooks(p->c, (p->mask | p->inherit) & SYNACK_HOOK_ALL);
   reanchor(L, connidx);
 }
 
 void lsynack_conn_closed(lua_State *L, lsynack_net *ln, synack_conn *c) {
   lsynack_conn *p = synack_conn_get_data(c);
-  if (!p) return;
-  if (lsynack_getobj(L, c) == LUA_TUSERDATA && lua_touserdata(L, -1) == (void *)p)
+  if (!p)
+    return;
+  if (lsynack_getobj(L, c) == LUA_TUSERDATA &&
+      lua_touserdata(L, -1) == (void *)p)
     lsynack_anchor(L, ln, -1, 0);
   lua_pop(L, 1);
 }
 
 void lsynack_conn_freed(synack_conn *c) {
   lsynack_conn *p = synack_conn_get_data(c);
-  if (p && p->c == c) p->c = NULL;
+  if (p && p->c == c)
+    p->c = NULL;
   synack_conn_set_data(c, NULL);
 }
 
 static int conn_gc(lua_State *L) {
   lsynack_conn *p = toconn(L, 1);
   if (p->c && p->ln->n) {
-    if (synack_conn_get_data(p->c) == p) synack_conn_set_data(p->c, NULL);
+    if (synack_conn_get_data(p->c) == p)
+      synack_conn_set_data(p->c, NULL);
     synack_conn_release(p->c);
   }
   p->c = NULL;
   return 0;
 }
 
-/* Push the result of a core call returning 0 or an error: true | nil, err, code. */
+/* Push the result of a core call returning 0 or an error: true | nil, err,
+ * code. */
 static int push_status(lua_State *L, int rc) {
-  if (rc < 0) return lsynack_pusherror(L, rc);
+  if (rc < 0)
+    return lsynack_pusherror(L, rc);
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -145,18 +157,23 @@ static size_t note(lsynack_conn *p, const char *text) {
 /* The flags of c:send's optional table: {push = true, urgent = true}. */
 static unsigned send_flags(lua_State *L, int idx) {
   unsigned flags = 0;
-  if (lua_isnoneornil(L, idx)) return 0;
+  if (lua_isnoneornil(L, idx))
+    return 0;
   luaL_checktype(L, idx, LUA_TTABLE);
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-    unsigned bit = !k ? 0 : strcmp(k, "push") == 0 ? SYNACK_SEND_PUSH
-                      : strcmp(k, "urgent") == 0 ? SYNACK_SEND_URGENT : 0;
+    unsigned bit = !k                         ? 0
+                   : strcmp(k, "push") == 0   ? SYNACK_SEND_PUSH
+                   : strcmp(k, "urgent") == 0 ? SYNACK_SEND_URGENT
+                                              : 0;
     if (!bit) {
-      lua_pushfstring(L, "unknown send option '%s'", k ? k : luaL_typename(L, -2));
+      lua_pushfstring(L, "unknown send option '%s'",
+                      k ? k : luaL_typename(L, -2));
       luaL_argerror(L, idx, lua_tostring(L, -1));
     }
-    if (lua_toboolean(L, -1)) flags |= bit;
+    if (lua_toboolean(L, -1))
+      flags |= bit;
     lua_pop(L, 1);
   }
   return flags;
@@ -172,13 +189,16 @@ static int conn_send(lua_State *L) {
   long n;
   char text[48];
   size_t ev;
-  if (!c) return lsynack_pusherror(L, SYNACK_ENOTCONN);
+  if (!c)
+    return lsynack_pusherror(L, SYNACK_ENOTCONN);
   snprintf(text, sizeof text, "send %lu", (unsigned long)len);
   ev = note(p, text);
   n = synack_conn_send_flags(c, (const uint8_t *)data, len, flags,
                              lsynack_now(p->ln));
-  if (n <= 0) synack_net_unrecord(p->ln->n, ev); /* nothing came of it */
-  if (n < 0) return lsynack_pusherror(L, (int)n);
+  if (n <= 0)
+    synack_net_unrecord(p->ln->n, ev); /* nothing came of it */
+  if (n < 0)
+    return lsynack_pusherror(L, (int)n);
   lua_pushinteger(L, (lua_Integer)n);
   return 1;
 }
@@ -195,14 +215,17 @@ static int conn_recv(lua_State *L) {
   long n;
   luaL_argcheck(L, max >= 1, 2, "max bytes >= 1 expected");
   c = enter(L, p, "c:recv");
-  if (!c) return lsynack_pusherror(L, SYNACK_ENOTCONN);
+  if (!c)
+    return lsynack_pusherror(L, SYNACK_ENOTCONN);
   { /* the buffer holds what is there, not `max` (which may be huge) */
     struct synack_conn_info i;
     synack_conn_info(c, &i);
-    if ((lua_Integer)i.recv_queued < max) max = i.recv_queued > 0 ? (lua_Integer)i.recv_queued : 1;
+    if ((lua_Integer)i.recv_queued < max)
+      max = i.recv_queued > 0 ? (lua_Integer)i.recv_queued : 1;
   }
   buf = lsynack_netbuf(p->ln, (size_t)max);
-  if (!buf) return lsynack_pusherror(L, SYNACK_ENOMEM);
+  if (!buf)
+    return lsynack_pusherror(L, SYNACK_ENOMEM);
   n = synack_conn_recv(c, buf, (size_t)max, lsynack_now(p->ln));
   if (n == SYNACK_EOF) {
     lua_pushnil(L);
@@ -210,7 +233,8 @@ static int conn_recv(lua_State *L) {
     lua_pushliteral(L, "EOF");
     return 3;
   }
-  if (n < 0) return lsynack_pusherror(L, (int)n);
+  if (n < 0)
+    return lsynack_pusherror(L, (int)n);
   lua_pushlstring(L, (const char *)buf, (size_t)n);
   return 1;
 }
@@ -218,7 +242,8 @@ static int conn_recv(lua_State *L) {
 static int conn_close(lua_State *L) {
   lsynack_conn *p = checkconn(L, 1);
   synack_conn *c = enter(L, p, "c:close");
-  if (!c) return lsynack_pusherror(L, SYNACK_ENOTCONN);
+  if (!c)
+    return lsynack_pusherror(L, SYNACK_ENOTCONN);
   note(p, "close");
   return push_status(L, synack_conn_close(c, lsynack_now(p->ln)));
 }
@@ -226,7 +251,8 @@ static int conn_close(lua_State *L) {
 static int conn_shutdown(lua_State *L) {
   lsynack_conn *p = checkconn(L, 1);
   synack_conn *c = enter(L, p, "c:shutdown");
-  if (!c) return lsynack_pusherror(L, SYNACK_ENOTCONN);
+  if (!c)
+    return lsynack_pusherror(L, SYNACK_ENOTCONN);
   note(p, "shutdown");
   return push_status(L, synack_conn_shutdown(c, lsynack_now(p->ln)));
 }
@@ -234,7 +260,8 @@ static int conn_shutdown(lua_State *L) {
 static int conn_abort(lua_State *L) {
   lsynack_conn *p = checkconn(L, 1);
   synack_conn *c = enter(L, p, "c:abort");
-  if (!c) return lsynack_pusherror(L, SYNACK_ENOTCONN);
+  if (!c)
+    return lsynack_pusherror(L, SYNACK_ENOTCONN);
   note(p, "abort");
   return push_status(L, synack_conn_abort(c, lsynack_now(p->ln)));
 }
@@ -275,11 +302,13 @@ static void set_endpoint(lua_State *L, const char *k, const synack_addr *a,
   lua_setfield(L, -2, k);
 }
 
-/* c:info() -> a table of the connection's variables (RFC 9293 3.3.1 and more). */
+/* c:info() -> a table of the connection's variables (RFC 9293 3.3.1 and more).
+ */
 static int conn_info(lua_State *L) {
   lsynack_conn *p = checkconn(L, 1);
   struct synack_conn_info i;
-  if (!p->c) return lsynack_pusherror(L, SYNACK_ENOTCONN);
+  if (!p->c)
+    return lsynack_pusherror(L, SYNACK_ENOTCONN);
   synack_conn_info(p->c, &i);
   lua_createtable(L, 0, 40);
   lua_pushstring(L, synack_state_name(i.state));
@@ -345,13 +374,16 @@ static int conn_info(lua_State *L) {
   return 1;
 }
 
-/* c:_error() -> "ECONNRESET: connection reset by peer", "ECONNRESET" or nothing. */
+/* c:_error() -> "ECONNRESET: connection reset by peer", "ECONNRESET" or
+ * nothing. */
 static int conn_error(lua_State *L) {
   lsynack_conn *p = checkconn(L, 1);
   struct synack_conn_info i;
-  if (!p->c) return 0;
+  if (!p->c)
+    return 0;
   synack_conn_info(p->c, &i);
-  if (!i.error) return 0;
+  if (!i.error)
+    return 0;
   lsynack_pusherror(L, i.error);
   lua_remove(L, -3);
   return 2;
@@ -360,7 +392,8 @@ static int conn_error(lua_State *L) {
 static int conn_on(lua_State *L) {
   lsynack_conn *p = checkconn(L, 1);
   p->mask = lsynack_hook_add(L);
-  if (p->c) synack_conn_set_hooks(p->c, (p->mask | p->inherit) & SYNACK_HOOK_ALL);
+  if (p->c)
+    synack_conn_set_hooks(p->c, (p->mask | p->inherit) & SYNACK_HOOK_ALL);
   lua_settop(L, 1);
   reanchor(L, 1);
   return 1;
@@ -369,7 +402,8 @@ static int conn_on(lua_State *L) {
 static int conn_off(lua_State *L) {
   lsynack_conn *p = checkconn(L, 1);
   p->mask = lsynack_hook_remove(L);
-  if (p->c) synack_conn_set_hooks(p->c, (p->mask | p->inherit) & SYNACK_HOOK_ALL);
+  if (p->c)
+    synack_conn_set_hooks(p->c, (p->mask | p->inherit) & SYNACK_HOOK_ALL);
   lua_settop(L, 1);
   reanchor(L, 1);
   return 1;
@@ -394,17 +428,20 @@ static int conn_index(lua_State *L) {
   struct synack_conn_info i;
   lua_pushvalue(L, 2);
   lua_rawget(L, lua_upvalueindex(1));
-  if (!lua_isnil(L, -1) || !k) return 1;
+  if (!lua_isnil(L, -1) || !k)
+    return 1;
   if (strcmp(k, "net") == 0 || strcmp(k, "host") == 0) {
     lsynack_getuv(L, 1, k);
     return 1;
   }
   if (strcmp(k, "state") == 0) {
-    lua_pushstring(L, p->c && p->ln->n ? synack_state_name(synack_conn_state(p->c))
-                                       : "CLOSED");
+    lua_pushstring(L, p->c && p->ln->n
+                          ? synack_state_name(synack_conn_state(p->c))
+                          : "CLOSED");
     return 1;
   }
-  if (!p->c || !p->ln->n) return 0;
+  if (!p->c || !p->ln->n)
+    return 0;
   if (strcmp(k, "local") == 0 || strcmp(k, "remote") == 0) {
     synack_conn_info(p->c, &i);
     if (k[0] == 'l')
@@ -417,10 +454,11 @@ static int conn_index(lua_State *L) {
 }
 
 static const luaL_Reg conn_methods[] = {
-    {"send", conn_send},   {"_recv", conn_recv},     {"close", conn_close},
-    {"shutdown", conn_shutdown}, {"abort", conn_abort}, {"info", conn_info},
-    {"_error", conn_error}, {"on", conn_on},         {"off", conn_off},
-    {NULL, NULL}};
+    {"send", conn_send},    {"_recv", conn_recv},
+    {"close", conn_close},  {"shutdown", conn_shutdown},
+    {"abort", conn_abort},  {"info", conn_info},
+    {"_error", conn_error}, {"on", conn_on},
+    {"off", conn_off},      {NULL, NULL}};
 
 void lsynack_open_conn(lua_State *L) {
   luaL_newmetatable(L, LSYNACK_CONN_MT);

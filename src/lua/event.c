@@ -19,9 +19,11 @@ static void set_str(lua_State *L, const char *k, const char *v) {
   lua_setfield(L, -2, k);
 }
 
-static void set_host(lua_State *L, lsynack_net *ln, const char *k, uint32_t host) {
+static void set_host(lua_State *L, lsynack_net *ln, const char *k,
+                     uint32_t host) {
   const synack_addr *a = synack_net_host_addr(ln->n, host);
-  if (!a) return;
+  if (!a)
+    return;
   lsynack_pushaddr(L, a);
   lua_setfield(L, -2, k);
 }
@@ -29,7 +31,8 @@ static void set_host(lua_State *L, lsynack_net *ln, const char *k, uint32_t host
 /* seg = the parsed packet, when it parses. */
 static void set_segment(lua_State *L, const uint8_t *pkt, size_t len) {
   synack_segment seg;
-  if (len == 0 || synack_parse(pkt, len, &seg) < 0) return;
+  if (len == 0 || synack_parse(pkt, len, &seg) < 0)
+    return;
   lsynack_pushsegment(L, &seg);
   lua_setfield(L, -2, "seg");
 }
@@ -61,18 +64,21 @@ static int event_index(lua_State *L) {
   const void *c;
   size_t len;
   const char *tuple;
-  if (!k || strcmp(k, "conn") != 0) return 0;
+  if (!k || strcmp(k, "conn") != 0)
+    return 0;
   lua_getfield(L, 1, "_conn");
   c = lua_touserdata(L, -1);
   lua_getfield(L, 1, "tuple");
   tuple = lua_tolstring(L, -1, &len);
-  if (!c || !tuple) return 0;
+  if (!c || !tuple)
+    return 0;
   if (lsynack_getobj(L, c) == LUA_TUSERDATA) {
     lsynack_conn *p = (lsynack_conn *)lua_touserdata(L, -1);
     char now[128];
     if (p->c == c && p->ln->n) {
       lsynack_conn_tuple(p->c, now, sizeof now);
-      if (strlen(now) == len && memcmp(now, tuple, len) == 0) return 1;
+      if (strlen(now) == len && memcmp(now, tuple, len) == 0)
+        return 1;
     }
   }
   lua_pushvalue(L, -2); /* the tuple */
@@ -163,7 +169,8 @@ static void add_segment(lua_State *L, luaL_Buffer *b) {
     return;
   }
   lua_pop(L, 1);
-  lua_pushfstring(L, "%s > %s (unparsable)", field(L, "from", "?"), field(L, "to", "?"));
+  lua_pushfstring(L, "%s > %s (unparsable)", field(L, "from", "?"),
+                  field(L, "to", "?"));
   luaL_addvalue(b);
 }
 
@@ -184,15 +191,16 @@ static int event_tostring(lua_State *L) {
     luaL_addstring(&b, stamp);
   }
   if (strcmp(kind, "segment") == 0) {
-    luaL_addstring(&b, strcmp(field(L, "dir", "in"), "in") == 0 ? "In  " : "Out ");
+    luaL_addstring(&b,
+                   strcmp(field(L, "dir", "in"), "in") == 0 ? "In  " : "Out ");
     add_segment(L, &b);
   } else if (strcmp(kind, "drop") == 0) {
     lua_pushfstring(L, "drop (%s) ", field(L, "why", "?"));
     luaL_addvalue(&b);
     add_segment(L, &b);
   } else if (strcmp(kind, "state") == 0) {
-    lua_pushfstring(L, "%s %s -> %s", field(L, "tuple", "?"), field(L, "from", "?"),
-                    field(L, "to", "?"));
+    lua_pushfstring(L, "%s %s -> %s", field(L, "tuple", "?"),
+                    field(L, "from", "?"), field(L, "to", "?"));
     luaL_addvalue(&b);
   } else if (strcmp(kind, "timer") == 0) {
     lua_getfield(L, 1, "alarm");
@@ -205,7 +213,8 @@ static int event_tostring(lua_State *L) {
       luaL_addvalue(&b);
     }
   } else {
-    lua_pushfstring(L, "%s %s", field(L, "host", "network"), field(L, "what", ""));
+    lua_pushfstring(L, "%s %s", field(L, "host", "network"),
+                    field(L, "what", ""));
     luaL_addvalue(&b);
   }
   luaL_pushresult(&b);

@@ -21,17 +21,21 @@
 
 #include "lnet.h"
 
-static const char *const kind_names[6] = {"rst", "syn", "synack",
+static const char *const kind_names[6] = {"rst", "syn",  "synack",
                                           "fin", "data", "ack"};
 
 /* The mask bits an event name stands for; 0 when unknown. */
 static unsigned event_bits(const char *name, int is_net) {
   int i;
   for (i = 0; i < 6; i++)
-    if (strcmp(name, kind_names[i]) == 0) return 1u << i;
-  if (strcmp(name, "segment") == 0) return SYNACK_HOOK_ALL;
-  if (strcmp(name, "state") == 0) return LSYNACK_HOOK_STATE;
-  if (is_net && strcmp(name, "error") == 0) return LSYNACK_HOOK_ERROR;
+    if (strcmp(name, kind_names[i]) == 0)
+      return 1u << i;
+  if (strcmp(name, "segment") == 0)
+    return SYNACK_HOOK_ALL;
+  if (strcmp(name, "state") == 0)
+    return LSYNACK_HOOK_STATE;
+  if (is_net && strcmp(name, "error") == 0)
+    return LSYNACK_HOOK_ERROR;
   return 0;
 }
 
@@ -39,11 +43,13 @@ static unsigned event_bits(const char *name, int is_net) {
 static lsynack_net *net_of(lua_State *L, int idx, int *is_net) {
   void *p = luaL_testudata(L, idx, LSYNACK_NET_MT);
   *is_net = p != NULL;
-  if (p) return (lsynack_net *)p;
+  if (p)
+    return (lsynack_net *)p;
   if (!(p = luaL_testudata(L, idx, LSYNACK_CONN_MT)) &&
       !(p = luaL_testudata(L, idx, LSYNACK_LISTENER_MT)) &&
       !(p = luaL_testudata(L, idx, LSYNACK_HOST_MT)))
-    luaL_argerror(L, idx, "a synack network, host, listener or connection expected");
+    luaL_argerror(L, idx,
+                  "a synack network, host, listener or connection expected");
   return *(lsynack_net **)p;
 }
 
@@ -67,8 +73,10 @@ unsigned lsynack_hook_add(lua_State *L) {
   unsigned m;
   net_of(L, 1, &is_net);
   if (!event_bits(name, is_net)) {
-    lua_pushfstring(L, "unknown event '%s' (syn, synack, ack, data, fin, rst, "
-                       "segment, state%s)", name, is_net ? ", error" : "");
+    lua_pushfstring(L,
+                    "unknown event '%s' (syn, synack, ack, data, fin, rst, "
+                    "segment, state%s)",
+                    name, is_net ? ", error" : "");
     luaL_argerror(L, 2, lua_tostring(L, -1));
   }
   luaL_checktype(L, 3, LUA_TFUNCTION);
@@ -122,7 +130,9 @@ unsigned lsynack_hook_remove(lua_State *L) {
 
 static int traceback(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
-  if (!msg) msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  if (!msg)
+    msg =
+        lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   luaL_traceback(L, L, msg, 1);
   return 1;
 }
@@ -131,7 +141,8 @@ static int traceback(lua_State *L) {
  * Call the function below its nargs arguments with one result. On error the
  * message is reported and nil left as the result. Returns 0 or 1 (error).
  */
-static int call_hook(lua_State *L, lsynack_net *ln, int nargs, const char *what) {
+static int call_hook(lua_State *L, lsynack_net *ln, int nargs,
+                     const char *what) {
   int base = lua_gettop(L) - nargs, rc;
   lua_pushcfunction(L, traceback);
   lua_insert(L, base);
@@ -148,7 +159,8 @@ static int call_hook(lua_State *L, lsynack_net *ln, int nargs, const char *what)
   return 0;
 }
 
-/* Segment hooks --------------------------------------------------------------- */
+/* Segment hooks ---------------------------------------------------------------
+ */
 
 static int same_addr(const synack_addr *a, const synack_addr *b) {
   return a->family == b->family && memcmp(a->bytes, b->bytes, 16) == 0;
@@ -162,22 +174,26 @@ static int same_segment(const synack_segment *a, const synack_segment *b) {
          a->ip_optlen == b->ip_optlen &&
          memcmp(a->ip_opts, b->ip_opts, a->ip_optlen) == 0 &&
          a->sport == b->sport && a->dport == b->dport && a->seq == b->seq &&
-         a->ack == b->ack && a->flags == b->flags && a->reserved == b->reserved &&
-         a->win == b->win && a->urp == b->urp && a->optlen == b->optlen &&
-         memcmp(a->opts, b->opts, a->optlen) == 0 && a->paylen == b->paylen &&
+         a->ack == b->ack && a->flags == b->flags &&
+         a->reserved == b->reserved && a->win == b->win && a->urp == b->urp &&
+         a->optlen == b->optlen && memcmp(a->opts, b->opts, a->optlen) == 0 &&
+         a->paylen == b->paylen &&
          (a->paylen == 0 || memcmp(a->payload, b->payload, a->paylen) == 0);
 }
 
 /* *dst = *src, the payload copied into the network's hook buffer. */
-static int copy_back(lsynack_net *ln, synack_segment *dst, const synack_segment *src) {
+static int copy_back(lsynack_net *ln, synack_segment *dst,
+                     const synack_segment *src) {
   if (src->paylen > ln->hookpaycap) {
     uint8_t *p = realloc(ln->hookpay, src->paylen);
-    if (!p) return -1;
+    if (!p)
+      return -1;
     ln->hookpay = p;
     ln->hookpaycap = src->paylen;
   }
   *dst = *src;
-  if (src->paylen) memcpy(ln->hookpay, src->payload, src->paylen);
+  if (src->paylen)
+    memcpy(ln->hookpay, src->payload, src->paylen);
   dst->payload = ln->hookpay;
   return 0;
 }
@@ -190,7 +206,8 @@ typedef struct seg_call {
 } seg_call;
 
 /* Run the list hooks[name] of the hooks table at idx. */
-static void run_segment_list(lua_State *L, seg_call *sc, int idx, const char *name) {
+static void run_segment_list(lua_State *L, seg_call *sc, int idx,
+                             const char *name) {
   lua_Integer i, len;
   lua_getfield(L, idx, name);
   if (!lua_istable(L, -1)) {
@@ -213,10 +230,13 @@ static void run_segment_list(lua_State *L, seg_call *sc, int idx, const char *na
   lua_pop(L, 1);
 }
 
-static void run_segment_level(lua_State *L, seg_call *sc, int idx, const char *kind) {
-  if (!lua_istable(L, idx) || sc->dropped) return;
+static void run_segment_level(lua_State *L, seg_call *sc, int idx,
+                              const char *kind) {
+  if (!lua_istable(L, idx) || sc->dropped)
+    return;
   run_segment_list(L, sc, idx, kind);
-  if (!sc->dropped) run_segment_list(L, sc, idx, "segment");
+  if (!sc->dropped)
+    run_segment_list(L, sc, idx, "segment");
 }
 
 /*
@@ -224,12 +244,13 @@ static void run_segment_level(lua_State *L, seg_call *sc, int idx, const char *k
  * many. Without a connection, `port` (> 0) names the listener whose hooks
  * apply (a segment arriving for a listener before any connection exists).
  */
-static int push_levels(lua_State *L, lsynack_net *ln, uint32_t host, int connidx,
-                       int port, unsigned bit) {
+static int push_levels(lua_State *L, lsynack_net *ln, uint32_t host,
+                       int connidx, int port, unsigned bit) {
   int n = 0;
   if (!lua_isnil(L, connidx)) {
     const lsynack_conn *p = (const lsynack_conn *)lua_touserdata(L, connidx);
-    /* a level whose mask lacks the kind has no hook to run: no lookups for it */
+    /* a level whose mask lacks the kind has no hook to run: no lookups for it
+     */
     if (p->mask & bit)
       lsynack_getuv(L, connidx, "hooks");
     else
@@ -281,8 +302,10 @@ synack_verdict lsynack_hook_segment(void *ud, synack_net *n, uint32_t host,
   synack_segment *after;
   (void)n;
   (void)now;
-  if (!L || !ln->n) return SYNACK_PASS;
-  if (!lua_checkstack(L, 32)) return SYNACK_PASS;
+  if (!L || !ln->n)
+    return SYNACK_PASS;
+  if (!lua_checkstack(L, 32))
+    return SYNACK_PASS;
   top = lua_gettop(L);
   k = (seg->flags & SYNACK_RST)   ? 0
       : (seg->flags & SYNACK_SYN) ? ((seg->flags & SYNACK_ACK) ? 2 : 1)
@@ -300,9 +323,10 @@ synack_verdict lsynack_hook_segment(void *ud, synack_net *n, uint32_t host,
   sc.seg = top + 2;
   sc.dir = dir == SYNACK_DIR_IN ? "in" : "out";
   sc.dropped = 0;
-  levels = push_levels(L, ln, host, sc.conn, dir == SYNACK_DIR_IN ? seg->dport : 0,
-                       1u << k);
-  for (i = 0; i < levels; i++) run_segment_level(L, &sc, top + 3 + i, kind);
+  levels = push_levels(L, ln, host, sc.conn,
+                       dir == SYNACK_DIR_IN ? seg->dport : 0, 1u << k);
+  for (i = 0; i < levels; i++)
+    run_segment_level(L, &sc, top + 3 + i, kind);
   if (sc.dropped) {
     v = SYNACK_DROP;
   } else {
@@ -314,19 +338,24 @@ synack_verdict lsynack_hook_segment(void *ud, synack_net *n, uint32_t host,
   return v;
 }
 
-/* State hooks ------------------------------------------------------------------ */
+/* State hooks
+ * ------------------------------------------------------------------ */
 
 /* Whether any level has a state hook for c (C only, no Lua). */
 static int wants_state(lsynack_net *ln, uint32_t host, synack_conn *c) {
   lsynack_conn *p = synack_conn_get_data(c);
   synack_listener *l;
-  if (ln->mask & LSYNACK_HOOK_STATE) return 1;
-  if (host < ln->nhostmask && (ln->hostmask[host] & LSYNACK_HOOK_STATE)) return 1;
-  if (p && ((p->mask | p->inherit) & LSYNACK_HOOK_STATE)) return 1;
+  if (ln->mask & LSYNACK_HOOK_STATE)
+    return 1;
+  if (host < ln->nhostmask && (ln->hostmask[host] & LSYNACK_HOOK_STATE))
+    return 1;
+  if (p && ((p->mask | p->inherit) & LSYNACK_HOOK_STATE))
+    return 1;
   l = synack_conn_listener(c);
   if (l) {
     lsynack_listener *pl = synack_listener_get_data(l);
-    if (pl && (pl->mask & LSYNACK_HOOK_STATE)) return 1;
+    if (pl && (pl->mask & LSYNACK_HOOK_STATE))
+      return 1;
   }
   return 0;
 }
@@ -334,7 +363,8 @@ static int wants_state(lsynack_net *ln, uint32_t host, synack_conn *c) {
 static void run_state_list(lua_State *L, lsynack_net *ln, int idx, int connidx,
                            synack_state from, synack_state to, int segidx) {
   lua_Integer i, len;
-  if (!lua_istable(L, idx)) return;
+  if (!lua_istable(L, idx))
+    return;
   lua_getfield(L, idx, "state");
   if (!lua_istable(L, -1)) {
     lua_pop(L, 1);
@@ -357,7 +387,8 @@ void lsynack_hook_state(lua_State *L, lsynack_net *ln, uint32_t host,
                         synack_conn *c, synack_state from, synack_state to,
                         const synack_segment *seg) {
   int top, levels, i;
-  if (!wants_state(ln, host, c) || !lua_checkstack(L, 32)) return;
+  if (!wants_state(ln, host, c) || !lua_checkstack(L, 32))
+    return;
   top = lua_gettop(L);
   lsynack_pushconn(L, ln, c, 0);
   if (seg)

@@ -9,7 +9,8 @@
 
 lsynack_host *lsynack_checkhost(lua_State *L, int idx) {
   lsynack_host *h = (lsynack_host *)luaL_checkudata(L, idx, LSYNACK_HOST_MT);
-  if (!h->ln->n) luaL_error(L, "synack: the network is closed");
+  if (!h->ln->n)
+    luaL_error(L, "synack: the network is closed");
   return h;
 }
 
@@ -24,18 +25,21 @@ void lsynack_pushhost(lua_State *L, lsynack_net *ln, uint32_t index) {
 
 /* Options ----------------------------------------------------------------- */
 
-static void opt_error(lua_State *L, int arg, const char *key, const char *want) {
+static void opt_error(lua_State *L, int arg, const char *key,
+                      const char *want) {
   lua_pushfstring(L, "option '%s' must be %s", key, want);
   luaL_argerror(L, arg, lua_tostring(L, -1));
 }
 
 /* The integer at -1 in [lo, hi], or an argument error naming the option. */
-static lua_Integer opt_int(lua_State *L, int arg, const char *key, lua_Integer lo,
-                           lua_Integer hi) {
+static lua_Integer opt_int(lua_State *L, int arg, const char *key,
+                           lua_Integer lo, lua_Integer hi) {
   lua_Number x;
-  if (lua_type(L, -1) != LUA_TNUMBER) opt_error(L, arg, key, "an integer");
+  if (lua_type(L, -1) != LUA_TNUMBER)
+    opt_error(L, arg, key, "an integer");
   x = lua_tonumber(L, -1);
-  if (!(x >= (lua_Number)lo && x <= (lua_Number)hi) || x != (lua_Number)(lua_Integer)x) {
+  if (!(x >= (lua_Number)lo && x <= (lua_Number)hi) ||
+      x != (lua_Number)(lua_Integer)x) {
     char want[64];
     snprintf(want, sizeof want, "an integer in %lld..%lld", (long long)lo,
              (long long)hi);
@@ -45,22 +49,28 @@ static lua_Integer opt_int(lua_State *L, int arg, const char *key, lua_Integer l
 }
 
 static int opt_bool(lua_State *L, int arg, const char *key) {
-  if (lua_type(L, -1) != LUA_TBOOLEAN) opt_error(L, arg, key, "a boolean");
+  if (lua_type(L, -1) != LUA_TBOOLEAN)
+    opt_error(L, arg, key, "a boolean");
   return lua_toboolean(L, -1);
 }
 
 /* Seconds at -1 (false: 0, true: dflt) into microseconds. */
-static uint64_t opt_secs(lua_State *L, int arg, const char *key, uint64_t dflt) {
+static uint64_t opt_secs(lua_State *L, int arg, const char *key,
+                         uint64_t dflt) {
   lua_Number x;
-  if (lua_type(L, -1) == LUA_TBOOLEAN) return lua_toboolean(L, -1) ? dflt : 0;
-  if (lua_type(L, -1) != LUA_TNUMBER) opt_error(L, arg, key, "seconds or a boolean");
+  if (lua_type(L, -1) == LUA_TBOOLEAN)
+    return lua_toboolean(L, -1) ? dflt : 0;
+  if (lua_type(L, -1) != LUA_TNUMBER)
+    opt_error(L, arg, key, "seconds or a boolean");
   x = lua_tonumber(L, -1);
-  if (!(x >= 0 && x < 1.8e13)) opt_error(L, arg, key, "seconds >= 0");
+  if (!(x >= 0 && x < 1.8e13))
+    opt_error(L, arg, key, "seconds >= 0");
   return (uint64_t)(x * 1e6 + 0.5);
 }
 
 /* One option `key` with its value at -1. Returns 0 when the key is unknown. */
-static int read_opt(lua_State *L, int arg, const char *key, synack_conn_opts *o) {
+static int read_opt(lua_State *L, int arg, const char *key,
+                    synack_conn_opts *o) {
   if (strcmp(key, "isn") == 0) {
     o->isn = (uint32_t)opt_int(L, arg, key, 0, (lua_Integer)4294967295LL);
     o->set |= SYNACK_OPT_SET_ISN;
@@ -71,9 +81,10 @@ static int read_opt(lua_State *L, int arg, const char *key, synack_conn_opts *o)
     o->mss = (uint16_t)opt_int(L, arg, key, 1, 65535);
     o->set |= SYNACK_OPT_SET_MSS;
   } else if (strcmp(key, "wscale") == 0) {
-    o->wscale = (int8_t)(lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1)
-                             ? -1
-                             : opt_int(L, arg, key, 0, 14));
+    o->wscale =
+        (int8_t)(lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1)
+                     ? -1
+                     : opt_int(L, arg, key, 0, 14));
     o->set |= SYNACK_OPT_SET_WSCALE;
   } else if (strcmp(key, "sack") == 0) {
     o->sack = (uint8_t)opt_bool(L, arg, key);
@@ -118,13 +129,16 @@ static int read_opt(lua_State *L, int arg, const char *key, synack_conn_opts *o)
   return 1;
 }
 
-void lsynack_checkopts(lua_State *L, int idx, synack_conn_opts *o, int *backlog) {
+void lsynack_checkopts(lua_State *L, int idx, synack_conn_opts *o,
+                       int *backlog) {
   memset(o, 0, sizeof *o);
-  if (lua_isnoneornil(L, idx)) return;
+  if (lua_isnoneornil(L, idx))
+    return;
   luaL_checktype(L, idx, LUA_TTABLE);
   lua_pushnil(L);
   while (lua_next(L, idx)) {
-    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+    const char *key =
+        lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
     if (key && backlog && strcmp(key, "backlog") == 0) {
       *backlog = (int)opt_int(L, idx, key, 1, 65535);
     } else if (!key || !read_opt(L, idx, key, o)) {
@@ -180,14 +194,16 @@ int lsynack_net_host(lua_State *L) {
   synack_host_config_init(&cfg);
   lua_pushnil(L);
   while (lua_next(L, 2)) {
-    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+    const char *key =
+        lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
     if (strcmp(key, "addr") == 0) {
       text = lua_tostring(L, -1);
       if (lua_type(L, -1) != LUA_TSTRING || synack_addr_parse(text, &addr) != 0)
         luaL_argerror(L, 2, "field 'addr' must be an IPv4 or IPv6 address");
     } else if (strcmp(key, "link") == 0) {
       link = lsynack_testlink(L, lua_gettop(L));
-      if (!link) luaL_argerror(L, 2, "field 'link' must be a link (net:wire{...})");
+      if (!link)
+        luaL_argerror(L, 2, "field 'link' must be a link (net:wire{...})");
       linkidx = 1;
     } else if (strcmp(key, "raw") == 0) {
       raw = opt_bool(L, 2, key);
@@ -199,14 +215,19 @@ int lsynack_net_host(lua_State *L) {
     }
     lua_pop(L, 1);
   }
-  if (!text) luaL_argerror(L, 2, "field 'addr' is required");
-  if (!linkidx) luaL_argerror(L, 2, "field 'link' is required (a net:wire{})");
-  if (link->net != ln->n) luaL_argerror(L, 2, "field 'link' belongs to another network");
+  if (!text)
+    luaL_argerror(L, 2, "field 'addr' is required");
+  if (!linkidx)
+    luaL_argerror(L, 2, "field 'link' is required (a net:wire{})");
+  if (link->net != ln->n)
+    luaL_argerror(L, 2, "field 'link' belongs to another network");
   if (custom)
     for (i = 0; i < sizeof cfg.isn_secret; i++)
       cfg.isn_secret[i] = (uint8_t)synack_prng_next(synack_net_prng(ln->n));
-  rc = synack_net_add_host(ln->n, &addr, link, raw, custom ? &cfg : NULL, &index);
-  if (rc) return lsynack_pusherror(L, rc);
+  rc = synack_net_add_host(ln->n, &addr, link, raw, custom ? &cfg : NULL,
+                           &index);
+  if (rc)
+    return lsynack_pusherror(L, rc);
   h = (lsynack_host *)lsynack_newobj(L, sizeof *h, LSYNACK_HOST_MT, ln, 0);
   h->ln = ln;
   h->index = index;
@@ -218,7 +239,8 @@ int lsynack_net_host(lua_State *L) {
   return 1;
 }
 
-/* host methods --------------------------------------------------------------- */
+/* host methods ---------------------------------------------------------------
+ */
 
 /* host:listen(port [, opts]) -> listener | nil, err, code */
 int lsynack_host_listen(lua_State *L); /* listener.c */
@@ -240,13 +262,16 @@ static int host_connect(lua_State *L) {
   luaL_argcheck(L, port >= 1 && port <= 65535, 3, "port in 1..65535 expected");
   lsynack_checkopts(L, 4, &o, NULL);
   lsynack_nothook(L, ln, "host:connect");
-  if (!tcp) luaL_error(L, "synack: host:connect on a raw host (it has no TCP)");
+  if (!tcp)
+    luaL_error(L, "synack: host:connect on a raw host (it has no TCP)");
   ln->L = L;
-  snprintf(note, sizeof note, dst.family == 6 ? "connect [%s]:%d" : "connect %s:%d", text,
+  snprintf(note, sizeof note,
+           dst.family == 6 ? "connect [%s]:%d" : "connect %s:%d", text,
            (int)port);
   synack_net_record_app(ln->n, h->index, note);
   c = synack_host_connect(tcp, &dst, (uint16_t)port, &o, lsynack_now(ln), &err);
-  if (!c) return lsynack_pusherror(L, err ? err : SYNACK_ENOMEM);
+  if (!c)
+    return lsynack_pusherror(L, err ? err : SYNACK_ENOMEM);
   lsynack_pushconn(L, ln, c, 1);
   return 1;
 }
@@ -259,7 +284,8 @@ static int host_inject(lua_State *L) {
   lsynack_nothook(L, h->ln, "host:inject");
   h->ln->L = L;
   rc = synack_net_inject(h->ln->n, h->index, seg);
-  if (rc) return lsynack_pusherror(L, rc);
+  if (rc)
+    return lsynack_pusherror(L, rc);
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -295,7 +321,8 @@ static int host_tostring(lua_State *L) {
     lua_pushliteral(L, "synack.host (closed network)");
     return 1;
   }
-  synack_addr_format(synack_net_host_addr(h->ln->n, h->index), text, sizeof text);
+  synack_addr_format(synack_net_host_addr(h->ln->n, h->index), text,
+                     sizeof text);
   lua_pushfstring(L, "synack.host %s%s", text,
                   synack_net_host_raw(h->ln->n, h->index) ? " (raw)" : "");
   return 1;
@@ -312,12 +339,14 @@ static int host_index(lua_State *L) {
   const char *k = lua_tostring(L, 2);
   lua_pushvalue(L, 2);
   lua_rawget(L, lua_upvalueindex(1));
-  if (!lua_isnil(L, -1) || !k) return 1;
+  if (!lua_isnil(L, -1) || !k)
+    return 1;
   if (strcmp(k, "net") == 0) {
     lsynack_getuv(L, 1, "net");
     return 1;
   }
-  if (!h->ln->n) return 0;
+  if (!h->ln->n)
+    return 0;
   if (strcmp(k, "addr") == 0) {
     lsynack_pushaddr(L, synack_net_host_addr(h->ln->n, h->index));
     return 1;
@@ -333,11 +362,13 @@ static int host_index(lua_State *L) {
   return 0;
 }
 
-static const luaL_Reg host_methods[] = {
-    {"listen", lsynack_host_listen}, {"connect", host_connect},
-    {"inject", host_inject},         {"on", host_on},
-    {"off", host_off},               {"count", host_count},
-    {NULL, NULL}};
+static const luaL_Reg host_methods[] = {{"listen", lsynack_host_listen},
+                                        {"connect", host_connect},
+                                        {"inject", host_inject},
+                                        {"on", host_on},
+                                        {"off", host_off},
+                                        {"count", host_count},
+                                        {NULL, NULL}};
 
 void lsynack_open_host(lua_State *L) {
   luaL_newmetatable(L, LSYNACK_HOST_MT);

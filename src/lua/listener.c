@@ -15,8 +15,10 @@ static lsynack_listener *tolistener(lua_State *L, int idx) {
 /* The open listener at idx; raises when it or its network is closed. */
 static lsynack_listener *checklistener(lua_State *L, int idx) {
   lsynack_listener *p = tolistener(L, idx);
-  if (!p->ln->n) luaL_error(L, "synack: the network is closed");
-  if (!p->l) luaL_error(L, "synack: the listener is closed");
+  if (!p->ln->n)
+    luaL_error(L, "synack: the network is closed");
+  if (!p->l)
+    luaL_error(L, "synack: the listener is closed");
   return p;
 }
 
@@ -56,13 +58,16 @@ int lsynack_host_listen(lua_State *L) {
   luaL_argcheck(L, port >= 1 && port <= 65535, 2, "port in 1..65535 expected");
   lsynack_checkopts(L, 3, &o, &backlog);
   lsynack_nothook(L, h->ln, "host:listen");
-  if (!tcp) luaL_error(L, "synack: host:listen on a raw host (it has no TCP)");
+  if (!tcp)
+    luaL_error(L, "synack: host:listen on a raw host (it has no TCP)");
   h->ln->L = L;
   l = synack_host_listen(tcp, (uint16_t)port, backlog, &o, &err);
-  if (!l) return lsynack_pusherror(L, err ? err : SYNACK_ENOMEM);
+  if (!l)
+    return lsynack_pusherror(L, err ? err : SYNACK_ENOMEM);
   snprintf(text, sizeof text, "listen %d", (int)port);
   synack_net_record_app(h->ln->n, h->index, text);
-  p = (lsynack_listener *)lsynack_newobj(L, sizeof *p, LSYNACK_LISTENER_MT, h->ln, 1);
+  p = (lsynack_listener *)lsynack_newobj(L, sizeof *p, LSYNACK_LISTENER_MT,
+                                         h->ln, 1);
   p->ln = h->ln;
   p->l = l;
   p->host = h->index;
@@ -80,7 +85,8 @@ static int listener_accept(lua_State *L) {
   lsynack_nothook(L, p->ln, "l:accept");
   p->ln->L = L;
   c = synack_listener_accept(p->l);
-  if (!c) return 0;
+  if (!c)
+    return 0;
   lsynack_pushconn(L, p->ln, c, 1);
   lsynack_inherit(L, -1, 1);
   return 1;
@@ -89,11 +95,13 @@ static int listener_accept(lua_State *L) {
 /* l:close(): stop listening; connections not yet accepted are reset. */
 static int listener_close(lua_State *L) {
   lsynack_listener *p = tolistener(L, 1);
-  if (!p->l || !p->ln->n) return 0;
+  if (!p->l || !p->ln->n)
+    return 0;
   lsynack_nothook(L, p->ln, "l:close");
   p->ln->L = L;
   lsynack_getuv(L, 1, "host");
-  if (lua_isuserdata(L, -1)) set_port(L, lua_gettop(L), synack_listener_port(p->l), 0);
+  if (lua_isuserdata(L, -1))
+    set_port(L, lua_gettop(L), synack_listener_port(p->l), 0);
   lua_pop(L, 1);
   synack_listener_close(p->l, lsynack_now(p->ln));
   p->l = NULL;
@@ -130,7 +138,8 @@ static int listener_tostring(lua_State *L) {
     lua_pushliteral(L, "synack.listener (closed)");
     return 1;
   }
-  synack_addr_format(synack_net_host_addr(p->ln->n, p->host), addr, sizeof addr);
+  synack_addr_format(synack_net_host_addr(p->ln->n, p->host), addr,
+                     sizeof addr);
   lua_pushfstring(L, "synack.listener %s:%d LISTEN", addr,
                   (int)synack_listener_port(p->l));
   return 1;
@@ -141,12 +150,14 @@ static int listener_index(lua_State *L) {
   const char *k = lua_tostring(L, 2);
   lua_pushvalue(L, 2);
   lua_rawget(L, lua_upvalueindex(1));
-  if (!lua_isnil(L, -1) || !k) return 1;
+  if (!lua_isnil(L, -1) || !k)
+    return 1;
   if (strcmp(k, "net") == 0 || strcmp(k, "host") == 0) {
     lsynack_getuv(L, 1, k);
     return 1;
   }
-  if (!p->l || !p->ln->n) return 0;
+  if (!p->l || !p->ln->n)
+    return 0;
   if (strcmp(k, "port") == 0) {
     lua_pushinteger(L, synack_listener_port(p->l));
     return 1;

@@ -39,15 +39,15 @@
 typedef struct lsynack_capture_slot lsynack_capture_slot;
 
 typedef struct lsynack_net {
-  synack_net *n;     /* NULL once closed */
-  lua_State *L;      /* the thread that entered the network last */
-  int in_hook;       /* Lua callbacks running right now */
-  int woken;         /* something a coroutine may wait for happened */
-  unsigned mask;     /* network-level hooks */
+  synack_net *n; /* NULL once closed */
+  lua_State *L;  /* the thread that entered the network last */
+  int in_hook;   /* Lua callbacks running right now */
+  int woken;     /* something a coroutine may wait for happened */
+  unsigned mask; /* network-level hooks */
   struct synack_capture *cap;
-  uint8_t *buf;      /* recv and rewritten-payload scratch */
+  uint8_t *buf; /* recv and rewritten-payload scratch */
   size_t bufcap;
-  uint8_t *hookpay;  /* payload of the segment a hook rewrote last */
+  uint8_t *hookpay; /* payload of the segment a hook rewrote last */
   size_t hookpaycap;
   unsigned *hostmask; /* each host's own hook mask, by host index */
   size_t nhostmask;
@@ -71,7 +71,7 @@ typedef struct lsynack_conn {
   lsynack_net *ln;
   synack_conn *c; /* NULL once the core freed it */
   uint32_t host;
-  unsigned mask;   /* own hooks */
+  unsigned mask;    /* own hooks */
   unsigned inherit; /* the listener's, at the time the userdata was made */
 } lsynack_conn;
 
@@ -99,7 +99,8 @@ int lsynack_getobj(lua_State *L, const void *p);
 void lsynack_setobj(lua_State *L, const void *p, int idx);
 /* anchors[ud at idx] = on and true or nil */
 void lsynack_anchor(lua_State *L, lsynack_net *ln, int idx, int on);
-/* Make a userdata of metatable `mt` with a fresh uservalue {net=, host=, hooks={}}. */
+/* Make a userdata of metatable `mt` with a fresh uservalue {net=, host=,
+ * hooks={}}. */
 void *lsynack_newobj(lua_State *L, size_t size, const char *mt, lsynack_net *ln,
                      int hostidx);
 /* Push the uservalue field `name` of the userdata at idx. */
@@ -108,8 +109,10 @@ void lsynack_getuv(lua_State *L, int idx, const char *name);
 uint64_t lsynack_checktime(lua_State *L, int idx, uint64_t dflt);
 /* Recompute the core hook masks of every host after a network-level change. */
 void lsynack_net_sync_masks(lua_State *L, lsynack_net *ln);
-/* A message raised by a callback: given to on("error") handlers, else stderr. */
-void lsynack_report(lua_State *L, lsynack_net *ln, const char *what, int msgidx);
+/* A message raised by a callback: given to on("error") handlers, else stderr.
+ */
+void lsynack_report(lua_State *L, lsynack_net *ln, const char *what,
+                    int msgidx);
 /* Resize ln->buf to at least n bytes; NULL when out of memory. */
 uint8_t *lsynack_netbuf(lsynack_net *ln, size_t n);
 /* "198.18.0.1" */
@@ -120,11 +123,13 @@ void lsynack_open_host(lua_State *L);
 void lsynack_pushhost(lua_State *L, lsynack_net *ln, uint32_t index);
 lsynack_host *lsynack_checkhost(lua_State *L, int idx);
 /* Read a connection-options table at idx into *o; `listen`: backlog allowed. */
-void lsynack_checkopts(lua_State *L, int idx, synack_conn_opts *o, int *backlog);
+void lsynack_checkopts(lua_State *L, int idx, synack_conn_opts *o,
+                       int *backlog);
 
 /* conn.c */
 void lsynack_open_conn(lua_State *L);
-/* Push the userdata of c, making it (retained, anchored unless CLOSED) if needed. `adopt`: the caller's retain passes to it. */
+/* Push the userdata of c, making it (retained, anchored unless CLOSED) if
+ * needed. `adopt`: the caller's retain passes to it. */
 void lsynack_pushconn(lua_State *L, lsynack_net *ln, synack_conn *c, int adopt);
 /* The connection at connidx takes the hooks of the listener at listeneridx. */
 void lsynack_inherit(lua_State *L, int connidx, int listeneridx);
@@ -142,7 +147,8 @@ void lsynack_open_wire(lua_State *L);
 /* net:wire{...} */
 int lsynack_net_wire(lua_State *L);
 synack_link *lsynack_checklink(lua_State *L, int idx);
-/* The link at idx, or NULL when it is not one (raises when its network is closed). */
+/* The link at idx, or NULL when it is not one (raises when its network is
+ * closed). */
 synack_link *lsynack_testlink(lua_State *L, int idx);
 
 /* hook.c */

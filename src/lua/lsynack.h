@@ -21,7 +21,8 @@
 /* Push `nil, "ENAME: message", "ENAME"` and return 3 (luv's error shape). */
 int lsynack_pusherror(lua_State *L, int err);
 
-/* The file name at idx: raises unless it is a string (numbers are not names). */
+/* The file name at idx: raises unless it is a string (numbers are not names).
+ */
 const char *lsynack_checkpath(lua_State *L, int idx);
 
 /*
@@ -37,7 +38,8 @@ synack_segment *lsynack_checksegment(lua_State *L, int idx);
 /* The same, or NULL (no error) when the value at idx is not a segment. */
 synack_segment *lsynack_tosegment(lua_State *L, int idx);
 
-/* Register each userdata type's metatable and functions into the table at -1. */
+/* Register each userdata type's metatable and functions into the table at -1.
+ */
 void lsynack_open_segment(lua_State *L);
 void lsynack_open_capture(lua_State *L);
 void lsynack_open_net(lua_State *L);

@@ -15,7 +15,8 @@ int lsynack_pusherror(lua_State *L, int err) {
   return 3;
 }
 
-/* synack.core.strerror(code_name_or_number) -> message; for scripts and tests. */
+/* synack.core.strerror(code_name_or_number) -> message; for scripts and tests.
+ */
 static int core_errors(lua_State *L) {
   int code;
   lua_newtable(L);

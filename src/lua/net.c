@@ -56,7 +56,8 @@ void lsynack_getuv(lua_State *L, int idx, const char *name) {
 }
 
 void lsynack_net_field(lua_State *L, lsynack_net *ln, const char *name) {
-  if (lsynack_getobj(L, ln) == LUA_TNIL) return; /* nil stays */
+  if (lsynack_getobj(L, ln) == LUA_TNIL)
+    return; /* nil stays */
   lsynack_getuv(L, -1, name);
   lua_remove(L, -2);
 }
@@ -83,7 +84,8 @@ void *lsynack_newobj(lua_State *L, size_t size, const char *mt, lsynack_net *ln,
   memset(p, 0, size);
   luaL_setmetatable(L, mt);
   lua_createtable(L, 0, 4);
-  if (lsynack_getobj(L, ln) == LUA_TNIL) luaL_error(L, "synack: network is gone");
+  if (lsynack_getobj(L, ln) == LUA_TNIL)
+    luaL_error(L, "synack: network is gone");
   lua_setfield(L, -2, "net");
   if (hostidx) {
     lua_pushvalue(L, hostidx);
@@ -97,7 +99,8 @@ void *lsynack_newobj(lua_State *L, size_t size, const char *mt, lsynack_net *ln,
 
 uint64_t lsynack_checktime(lua_State *L, int idx, uint64_t dflt) {
   lua_Number t;
-  if (lua_isnoneornil(L, idx)) return dflt;
+  if (lua_isnoneornil(L, idx))
+    return dflt;
   t = luaL_checknumber(L, idx);
   luaL_argcheck(L, t >= 0 && t < 1.8e13, idx, "seconds >= 0 expected");
   return (uint64_t)(t * 1e6 + 0.5);
@@ -106,7 +109,8 @@ uint64_t lsynack_checktime(lua_State *L, int idx, uint64_t dflt) {
 uint8_t *lsynack_netbuf(lsynack_net *ln, size_t n) {
   if (n > ln->bufcap) {
     uint8_t *b = realloc(ln->buf, n);
-    if (!b) return NULL;
+    if (!b)
+      return NULL;
     ln->buf = b;
     ln->bufcap = n;
   }
@@ -121,7 +125,8 @@ void lsynack_pushaddr(lua_State *L, const synack_addr *a) {
 
 /* Errors in callbacks ----------------------------------------------------- */
 
-void lsynack_report(lua_State *L, lsynack_net *ln, const char *what, int msgidx) {
+void lsynack_report(lua_State *L, lsynack_net *ln, const char *what,
+                    int msgidx) {
   int handled = 0;
   msgidx = lua_absindex(L, msgidx);
   if (ln->mask & LSYNACK_HOOK_ERROR) {
@@ -148,30 +153,34 @@ void lsynack_report(lua_State *L, lsynack_net *ln, const char *what, int msgidx)
   }
   if (!handled) {
     const char *msg = lua_tostring(L, msgidx);
-    fprintf(stderr, "synack: error in %s: %s\n", what, msg ? msg : "(error object)");
+    fprintf(stderr, "synack: error in %s: %s\n", what,
+            msg ? msg : "(error object)");
     fflush(stderr);
   }
 }
 
 void lsynack_nothook(lua_State *L, lsynack_net *ln, const char *what) {
   if (ln->in_hook)
-    luaL_error(L, "synack: %s cannot be called from inside a hook or callback "
-                  "(hooks must not run or change the network re-entrantly)",
+    luaL_error(L,
+               "synack: %s cannot be called from inside a hook or callback "
+               "(hooks must not run or change the network re-entrantly)",
                what);
 }
 
 /* Callbacks from the core ------------------------------------------------- */
 
 static void on_state(void *ud, synack_net *n, uint32_t host, synack_conn *c,
-                     synack_state from, synack_state to, const synack_segment *seg,
-                     uint64_t now) {
+                     synack_state from, synack_state to,
+                     const synack_segment *seg, uint64_t now) {
   lsynack_net *ln = ud;
   lua_State *L = ln->L;
   (void)n;
   (void)now;
   ln->woken = 1;
-  if (!ln->n || !L) return; /* being freed */
-  if (to == SYNACK_CLOSED) lsynack_conn_closed(L, ln, c);
+  if (!ln->n || !L)
+    return; /* being freed */
+  if (to == SYNACK_CLOSED)
+    lsynack_conn_closed(L, ln, c);
   lsynack_hook_state(L, ln, host, c, from, to, seg);
 }
 
@@ -183,21 +192,24 @@ static void on_notify(void *ud, synack_net *n, uint32_t host, synack_conn *c,
   (void)l;
   (void)now;
   ln->woken = 1;
-  if ((notices & SYNACK_NOTICE_FREED) && c) lsynack_conn_freed(c);
+  if ((notices & SYNACK_NOTICE_FREED) && c)
+    lsynack_conn_freed(c);
 }
 
 static void on_tap(void *ud, synack_net *n, const uint8_t *pkt, size_t len,
                    uint64_t now) {
   lsynack_net *ln = ud;
   (void)n;
-  if (ln->cap) synack_capture_write(ln->cap, pkt, len, now + lsynack_rt_epoch(ln));
+  if (ln->cap)
+    synack_capture_write(ln->cap, pkt, len, now + lsynack_rt_epoch(ln));
 }
 
 /* The network userdata ---------------------------------------------------- */
 
 lsynack_net *lsynack_checknet(lua_State *L, int idx) {
   lsynack_net *ln = (lsynack_net *)luaL_checkudata(L, idx, LSYNACK_NET_MT);
-  if (!ln->n) luaL_error(L, "synack: the network is closed");
+  if (!ln->n)
+    luaL_error(L, "synack: the network is closed");
   return ln;
 }
 
@@ -205,7 +217,8 @@ lsynack_net *lsynack_checknet(lua_State *L, int idx) {
 static void read_net_opts(lua_State *L, uint64_t *seed, int *trace) {
   *seed = 1;
   *trace = 1;
-  if (lua_isnoneornil(L, 1)) return;
+  if (lua_isnoneornil(L, 1))
+    return;
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_pushnil(L);
   while (lua_next(L, 1)) {
@@ -220,7 +233,8 @@ static void read_net_opts(lua_State *L, uint64_t *seed, int *trace) {
       if (lua_type(L, -1) != LUA_TNUMBER || !(x >= -9.2e18 && x <= 9.2e18) ||
           x != (lua_Number)(int64_t)x)
         luaL_argerror(L, 1, "field 'seed' must be an integer");
-      *seed = lua_isinteger(L, -1) ? (uint64_t)lua_tointeger(L, -1) : (uint64_t)(int64_t)x;
+      *seed = lua_isinteger(L, -1) ? (uint64_t)lua_tointeger(L, -1)
+                                   : (uint64_t)(int64_t)x;
     } else if (strcmp(k, "trace") == 0) {
       *trace = lua_toboolean(L, -1);
     } else {
@@ -248,7 +262,8 @@ static int net_new(lua_State *L) {
   cb.notify = on_notify;
   cb.tap = on_tap;
   ln->n = synack_net_new(seed, &cb, ln);
-  if (!ln->n) return lsynack_pusherror(L, SYNACK_ENOMEM);
+  if (!ln->n)
+    return lsynack_pusherror(L, SYNACK_ENOMEM);
   synack_net_set_tracing(ln->n, trace);
   ln->L = L;
   lua_createtable(L, 0, 6);
@@ -263,7 +278,8 @@ static int net_new(lua_State *L) {
   lua_newtable(L);
   lua_setfield(L, -2, "trace");
   lua_newtable(L);
-  lua_setfield(L, -2, "lua"); /* for the Lua side (lua/synack): tasks and the like */
+  lua_setfield(L, -2,
+               "lua"); /* for the Lua side (lua/synack): tasks and the like */
   lua_setuservalue(L, -2);
   lsynack_setobj(L, ln, -1);
   if (real && (rc = lsynack_rt_open(L, ln, -1)) != 0) {
@@ -298,12 +314,14 @@ static void net_free(lua_State *L, lsynack_net *ln) {
 
 static int net_gc(lua_State *L) {
   lsynack_net *ln = (lsynack_net *)luaL_checkudata(L, 1, LSYNACK_NET_MT);
-  if (ln->n) lsynack_rt_close(L, 1);
+  if (ln->n)
+    lsynack_rt_close(L, 1);
   net_free(L, ln);
   return 0;
 }
 
-/* net:close(): free everything now; every object of the network is dead after. */
+/* net:close(): free everything now; every object of the network is dead after.
+ */
 static int net_close(lua_State *L) {
   lsynack_net *ln = (lsynack_net *)luaL_checkudata(L, 1, LSYNACK_NET_MT);
   if (ln->n) {
@@ -344,11 +362,13 @@ static int real_step(lua_State *L, lsynack_net *ln, lsynack_rt *rt) {
   size_t before = synack_net_trace_base(ln->n) + synack_net_trace_len(ln->n);
   size_t base, len;
   lsynack_rt_wait_event(L, rt); /* as long as it takes, not run_until's 50 ms */
-  if (!lua_toboolean(L, -1)) return 0;
+  if (!lua_toboolean(L, -1))
+    return 0;
   base = synack_net_trace_base(ln->n);
   len = synack_net_trace_len(ln->n);
-  if (before < base) before = base; /* tracing off: the trace restarted */
-  if (before - base >= len) {      /* nothing recorded: a wake-up */
+  if (before < base)
+    before = base;            /* tracing off: the trace restarted */
+  if (before - base >= len) { /* nothing recorded: a wake-up */
     lsynack_pushalarm(L, ln);
     return 1;
   }
@@ -363,8 +383,10 @@ static int net_step(lua_State *L) {
   lsynack_rt *rt;
   lsynack_nothook(L, ln, "net:step");
   ln->L = L;
-  if ((rt = lsynack_rt_get(L, 1)) != NULL) return real_step(L, ln, rt);
-  if (!synack_net_step(ln->n, &idx)) return 0;
+  if ((rt = lsynack_rt_get(L, 1)) != NULL)
+    return real_step(L, ln, rt);
+  if (!synack_net_step(ln->n, &idx))
+    return 0;
   push_step_event(L, ln, idx);
   return 1;
 }
@@ -377,9 +399,11 @@ static int net_stepq(lua_State *L) {
   lsynack_rt *rt;
   lsynack_nothook(L, ln, "net:step");
   ln->L = L;
-  if ((rt = lsynack_rt_get(L, 1)) != NULL) return lsynack_rt_stepq(L, rt);
+  if ((rt = lsynack_rt_get(L, 1)) != NULL)
+    return lsynack_rt_stepq(L, rt);
   r = synack_net_step(ln->n, &idx);
-  if (r && idx == SIZE_MAX) ln->woken = 1;
+  if (r && idx == SIZE_MAX)
+    ln->woken = 1;
   lua_pushboolean(L, r);
   return 1;
 }
@@ -398,13 +422,16 @@ static int net_run_raw(lua_State *L) {
   lsynack_rt *rt;
   lsynack_nothook(L, ln, "net:run");
   ln->L = L;
-  if ((rt = lsynack_rt_get(L, 1)) != NULL) return lsynack_rt_run(L, rt);
-  if (stop_on_wake) ln->woken = 0;
+  if ((rt = lsynack_rt_get(L, 1)) != NULL)
+    return lsynack_rt_run(L, rt);
+  if (stop_on_wake)
+    ln->woken = 0;
   for (;;) {
     uint64_t d = synack_net_next_deadline(ln->n);
     size_t idx;
     if (d == SYNACK_NEVER) {
-      if (has_limit) synack_net_set_now(ln->n, limit);
+      if (has_limit)
+        synack_net_set_now(ln->n, limit);
       lua_pushliteral(L, "idle");
       return 1;
     }
@@ -414,7 +441,8 @@ static int net_run_raw(lua_State *L) {
       return 1;
     }
     ln->L = L;
-    if (synack_net_step(ln->n, &idx) && idx == SIZE_MAX) ln->woken = 1;
+    if (synack_net_step(ln->n, &idx) && idx == SIZE_MAX)
+      ln->woken = 1;
     if (stop_on_wake && ln->woken) {
       lua_pushliteral(L, "woken");
       return 1;
@@ -441,7 +469,8 @@ static int net_alarm(lua_State *L) {
 static int net_setnow(lua_State *L) {
   lsynack_net *ln = lsynack_checknet(L, 1);
   lsynack_rt *rt = lsynack_rt_get(L, 1);
-  if (rt) return lsynack_rt_setnow(L, rt);
+  if (rt)
+    return lsynack_rt_setnow(L, rt);
   synack_net_set_now(ln->n, lsynack_checktime(L, 2, 0));
   return 0;
 }
@@ -450,7 +479,8 @@ static int net_setnow(lua_State *L) {
 static int net_deadline(lua_State *L) {
   lsynack_net *ln = lsynack_checknet(L, 1);
   uint64_t d = synack_net_next_deadline(ln->n);
-  if (d == SYNACK_NEVER) return 0;
+  if (d == SYNACK_NEVER)
+    return 0;
   lua_pushnumber(L, (lua_Number)d / 1e6);
   return 1;
 }
@@ -541,7 +571,8 @@ static int net_app(lua_State *L) {
   lsynack_net *ln = lsynack_checknet(L, 1);
   const char *text = luaL_checkstring(L, 2);
   uint32_t host = SYNACK_NOHOST;
-  if (!lua_isnoneornil(L, 3)) host = lsynack_checkhost(L, 3)->index;
+  if (!lua_isnoneornil(L, 3))
+    host = lsynack_checkhost(L, 3)->index;
   synack_net_record_app(ln->n, host, text);
   return 0;
 }
@@ -550,7 +581,8 @@ void lsynack_net_sync_masks(lua_State *L, lsynack_net *ln) {
   size_t i, nh = synack_net_host_count(ln->n);
   if (nh > ln->nhostmask) {
     unsigned *hm = realloc(ln->hostmask, nh * sizeof *hm);
-    if (!hm) luaL_error(L, "synack: out of memory");
+    if (!hm)
+      luaL_error(L, "synack: out of memory");
     memset(hm + ln->nhostmask, 0, (nh - ln->nhostmask) * sizeof *hm);
     ln->hostmask = hm;
     ln->nhostmask = nh;
@@ -560,7 +592,8 @@ void lsynack_net_sync_masks(lua_State *L, lsynack_net *ln) {
     lsynack_net_field(L, ln, "hosts");
     if (lua_istable(L, -1)) {
       lua_rawgeti(L, -1, (lua_Integer)i + 1);
-      if (lua_isuserdata(L, -1)) m = ((lsynack_host *)lua_touserdata(L, -1))->mask;
+      if (lua_isuserdata(L, -1))
+        m = ((lsynack_host *)lua_touserdata(L, -1))->mask;
       lua_pop(L, 1);
     }
     lua_pop(L, 1);
@@ -590,7 +623,8 @@ static int net_off(lua_State *L) {
   return 1;
 }
 
-/* net:_report(msg [, what]): report an error the way hook errors are reported. */
+/* net:_report(msg [, what]): report an error the way hook errors are reported.
+ */
 static int net_report(lua_State *L) {
   lsynack_net *ln = lsynack_checknet(L, 1);
   luaL_checkany(L, 2);
@@ -612,18 +646,27 @@ static int net_hosts(lua_State *L) {
 
 int lsynack_net_host(lua_State *L); /* host.c */
 
-static const luaL_Reg net_methods[] = {
-    {"wire", lsynack_net_wire},  {"host", lsynack_net_host},
-    {"step", net_step},          {"_stepq", net_stepq},
-    {"_run", net_run_raw},       {"_woken", net_woken},
-    {"_alarm", net_alarm},       {"_setnow", net_setnow},
-    {"_deadline", net_deadline}, {"_in_hook", net_in_hook},
-    {"_lua", net_lua},           {"trace", net_trace},
-    {"_trace_len", net_trace_len}, {"capture", net_capture},
-    {"app", net_app},            {"on", net_on},
-    {"off", net_off},            {"hosts", net_hosts},
-    {"close", net_close},        {"_report", net_report},
-    {NULL, NULL}};
+static const luaL_Reg net_methods[] = {{"wire", lsynack_net_wire},
+                                       {"host", lsynack_net_host},
+                                       {"step", net_step},
+                                       {"_stepq", net_stepq},
+                                       {"_run", net_run_raw},
+                                       {"_woken", net_woken},
+                                       {"_alarm", net_alarm},
+                                       {"_setnow", net_setnow},
+                                       {"_deadline", net_deadline},
+                                       {"_in_hook", net_in_hook},
+                                       {"_lua", net_lua},
+                                       {"trace", net_trace},
+                                       {"_trace_len", net_trace_len},
+                                       {"capture", net_capture},
+                                       {"app", net_app},
+                                       {"on", net_on},
+                                       {"off", net_off},
+                                       {"hosts", net_hosts},
+                                       {"close", net_close},
+                                       {"_report", net_report},
+                                       {NULL, NULL}};
 
 /* __index: methods first, then the fields `now`, `seed`-less properties. */
 static int net_index(lua_State *L) {
@@ -631,9 +674,11 @@ static int net_index(lua_State *L) {
   const char *k = lua_tostring(L, 2);
   lua_pushvalue(L, 2);
   lua_rawget(L, lua_upvalueindex(1));
-  if (!lua_isnil(L, -1) || !k) return 1;
+  if (!lua_isnil(L, -1) || !k)
+    return 1;
   if (strcmp(k, "now") == 0) {
-    if (!ln->n) return 0;
+    if (!ln->n)
+      return 0;
     lsynack_rt_sync(lsynack_rt_get(L, 1)); /* real time: read the clock */
     lua_pushnumber(L, (lua_Number)synack_net_now(ln->n) / 1e6);
     return 1;
@@ -645,7 +690,8 @@ static int net_index(lua_State *L) {
   return 0;
 }
 
-/* Make metatable `mt` with __index = index(methods as upvalue); leaves the methods table on the stack. */
+/* Make metatable `mt` with __index = index(methods as upvalue); leaves the
+ * methods table on the stack. */
 static void net_metatable(lua_State *L) {
   luaL_newmetatable(L, LSYNACK_NET_MT);
   lua_newtable(L); /* methods */

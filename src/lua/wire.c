@@ -16,21 +16,28 @@ static lsynack_wire *towire(lua_State *L, int idx) {
 
 synack_link *lsynack_testlink(lua_State *L, int idx) {
   lsynack_wire *w = luaL_testudata(L, idx, LSYNACK_WIRE_MT);
-  if (!w) w = lsynack_rt_testlink(L, idx); /* net:udp{}, net:tun{} */
-  if (!w) return NULL;
-  if (!w->ln->n) luaL_error(L, "synack: the network is closed");
+  if (!w)
+    w = lsynack_rt_testlink(L, idx); /* net:udp{}, net:tun{} */
+  if (!w)
+    return NULL;
+  if (!w->ln->n)
+    luaL_error(L, "synack: the network is closed");
   return w->link;
 }
 
 synack_link *lsynack_checklink(lua_State *L, int idx) {
   lsynack_wire *w = luaL_testudata(L, idx, LSYNACK_WIRE_MT);
-  if (!w) w = lsynack_rt_testlink(L, idx); /* net:udp{}, net:tun{} */
-  if (!w) luaL_argerror(L, idx, "a link (net:wire, net:udp or net:tun) expected");
-  if (!w->ln->n) luaL_error(L, "synack: the network is closed");
+  if (!w)
+    w = lsynack_rt_testlink(L, idx); /* net:udp{}, net:tun{} */
+  if (!w)
+    luaL_argerror(L, idx, "a link (net:wire, net:udp or net:tun) expected");
+  if (!w->ln->n)
+    luaL_error(L, "synack: the network is closed");
   return w->link;
 }
 
-static void field_error(lua_State *L, int arg, const char *key, const char *want) {
+static void field_error(lua_State *L, int arg, const char *key,
+                        const char *want) {
   lua_pushfstring(L, "field '%s' must be %s", key, want);
   luaL_argerror(L, arg, lua_tostring(L, -1));
 }
@@ -38,9 +45,11 @@ static void field_error(lua_State *L, int arg, const char *key, const char *want
 static double num(lua_State *L, int arg, const char *key, double lo, double hi,
                   const char *want) {
   double x;
-  if (lua_type(L, -1) != LUA_TNUMBER) field_error(L, arg, key, want);
+  if (lua_type(L, -1) != LUA_TNUMBER)
+    field_error(L, arg, key, want);
   x = (double)lua_tonumber(L, -1);
-  if (!(x >= lo && x <= hi)) field_error(L, arg, key, want);
+  if (!(x >= lo && x <= hi))
+    field_error(L, arg, key, want);
   return x;
 }
 
@@ -54,18 +63,26 @@ static double prob(lua_State *L, int arg, const char *key) {
 
 /* Read the table at arg into *p (fields not given keep their values). */
 static void read_params(lua_State *L, int arg, synack_wire_params *p) {
-  if (lua_isnoneornil(L, arg)) return;
+  if (lua_isnoneornil(L, arg))
+    return;
   luaL_checktype(L, arg, LUA_TTABLE);
   lua_pushnil(L);
   while (lua_next(L, arg)) {
     const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
-    if (strcmp(k, "delay") == 0) p->delay_us = secs(L, arg, k);
-    else if (strcmp(k, "jitter") == 0) p->jitter_us = secs(L, arg, k);
-    else if (strcmp(k, "reorder_delay") == 0) p->reorder_delay_us = secs(L, arg, k);
-    else if (strcmp(k, "loss") == 0) p->loss = prob(L, arg, k);
-    else if (strcmp(k, "duplicate") == 0) p->duplicate = prob(L, arg, k);
-    else if (strcmp(k, "reorder") == 0) p->reorder = prob(L, arg, k);
-    else if (strcmp(k, "corrupt") == 0) p->corrupt = prob(L, arg, k);
+    if (strcmp(k, "delay") == 0)
+      p->delay_us = secs(L, arg, k);
+    else if (strcmp(k, "jitter") == 0)
+      p->jitter_us = secs(L, arg, k);
+    else if (strcmp(k, "reorder_delay") == 0)
+      p->reorder_delay_us = secs(L, arg, k);
+    else if (strcmp(k, "loss") == 0)
+      p->loss = prob(L, arg, k);
+    else if (strcmp(k, "duplicate") == 0)
+      p->duplicate = prob(L, arg, k);
+    else if (strcmp(k, "reorder") == 0)
+      p->reorder = prob(L, arg, k);
+    else if (strcmp(k, "corrupt") == 0)
+      p->corrupt = prob(L, arg, k);
     else if (strcmp(k, "rate") == 0)
       p->rate = (uint64_t)num(L, arg, k, 0, 1e15, "bytes per second >= 0");
     else if (strcmp(k, "queue") == 0)
@@ -90,7 +107,8 @@ int lsynack_net_wire(lua_State *L) {
   synack_wire_params_init(&p);
   read_params(L, 2, &p);
   link = synack_wire_new(ln->n, &p, &err);
-  if (!link) return lsynack_pusherror(L, err);
+  if (!link)
+    return lsynack_pusherror(L, err);
   w = (lsynack_wire *)lsynack_newobj(L, sizeof *w, LSYNACK_WIRE_MT, ln, 0);
   w->ln = ln;
   w->link = link;
@@ -118,25 +136,37 @@ static int wire_index(lua_State *L) {
   synack_wire_params p;
   lua_pushvalue(L, 2);
   lua_rawget(L, lua_upvalueindex(1));
-  if (!lua_isnil(L, -1) || !k) return 1;
+  if (!lua_isnil(L, -1) || !k)
+    return 1;
   if (strcmp(k, "net") == 0) {
     lsynack_getuv(L, 1, "net");
     return 1;
   }
-  if (!w->ln->n) return 0;
+  if (!w->ln->n)
+    return 0;
   synack_wire_get(w->link, &p);
-  if (strcmp(k, "delay") == 0) lua_pushnumber(L, (lua_Number)p.delay_us / 1e6);
-  else if (strcmp(k, "jitter") == 0) lua_pushnumber(L, (lua_Number)p.jitter_us / 1e6);
+  if (strcmp(k, "delay") == 0)
+    lua_pushnumber(L, (lua_Number)p.delay_us / 1e6);
+  else if (strcmp(k, "jitter") == 0)
+    lua_pushnumber(L, (lua_Number)p.jitter_us / 1e6);
   else if (strcmp(k, "reorder_delay") == 0)
     lua_pushnumber(L, (lua_Number)p.reorder_delay_us / 1e6);
-  else if (strcmp(k, "loss") == 0) lua_pushnumber(L, p.loss);
-  else if (strcmp(k, "duplicate") == 0) lua_pushnumber(L, p.duplicate);
-  else if (strcmp(k, "reorder") == 0) lua_pushnumber(L, p.reorder);
-  else if (strcmp(k, "corrupt") == 0) lua_pushnumber(L, p.corrupt);
-  else if (strcmp(k, "rate") == 0) lua_pushnumber(L, (lua_Number)p.rate);
-  else if (strcmp(k, "queue") == 0) lua_pushinteger(L, p.queue);
-  else if (strcmp(k, "mtu") == 0) lua_pushinteger(L, p.mtu);
-  else return 0;
+  else if (strcmp(k, "loss") == 0)
+    lua_pushnumber(L, p.loss);
+  else if (strcmp(k, "duplicate") == 0)
+    lua_pushnumber(L, p.duplicate);
+  else if (strcmp(k, "reorder") == 0)
+    lua_pushnumber(L, p.reorder);
+  else if (strcmp(k, "corrupt") == 0)
+    lua_pushnumber(L, p.corrupt);
+  else if (strcmp(k, "rate") == 0)
+    lua_pushnumber(L, (lua_Number)p.rate);
+  else if (strcmp(k, "queue") == 0)
+    lua_pushinteger(L, p.queue);
+  else if (strcmp(k, "mtu") == 0)
+    lua_pushinteger(L, p.mtu);
+  else
+    return 0;
   return 1;
 }
 
