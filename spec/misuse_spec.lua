@@ -509,6 +509,19 @@ describe("misuse", function()
     end)
   end
 
+  it("collects a dropped network that ran tasks, ended or still waiting", function()
+    local weak = setmetatable({}, {__mode = "k"})
+    do
+      local net = synack.network{}
+      weak[net] = true
+      net:spawn(function() net:sleep(10) end) -- still waiting
+      weak[net:spawn(function() end)] = true  -- ended
+    end
+    if jit then jit.flush() end -- luacheck: ignore 113
+    full_gc()
+    assert.is_nil(next(weak), "a network or a task coroutine was kept")
+  end)
+
   it("survives a network collected while a coroutine waits on it and while objects outlive it", function()
     local keep
     do

@@ -461,18 +461,8 @@ static const luaL_Reg conn_methods[] = {
     {"off", conn_off},      {NULL, NULL}};
 
 void lsynack_open_conn(lua_State *L) {
-  luaL_newmetatable(L, LSYNACK_CONN_MT);
-  lua_newtable(L);
-  luaL_setfuncs(L, conn_methods, 0);
-  lua_pushvalue(L, -1);
-  lua_pushcclosure(L, conn_index, 1);
-  lua_setfield(L, -3, "__index");
-  lua_pushcfunction(L, conn_gc);
-  lua_setfield(L, -3, "__gc");
-  lua_pushcfunction(L, conn_toclose);
-  lua_setfield(L, -3, "__close");
-  lua_pushcfunction(L, conn_tostring);
-  lua_setfield(L, -3, "__tostring");
+  lsynack_newclass(L, LSYNACK_CONN_MT, conn_methods, conn_index, conn_gc,
+                   conn_toclose, conn_tostring);
   lua_setfield(L, -3, "conn");
   lua_pop(L, 1);
 }

@@ -371,18 +371,8 @@ static const luaL_Reg host_methods[] = {{"listen", lsynack_host_listen},
                                         {NULL, NULL}};
 
 void lsynack_open_host(lua_State *L) {
-  luaL_newmetatable(L, LSYNACK_HOST_MT);
-  lua_newtable(L);
-  luaL_setfuncs(L, host_methods, 0);
-  lua_pushvalue(L, -1);
-  lua_pushcclosure(L, host_index, 1);
-  lua_setfield(L, -3, "__index");
-  lua_pushcfunction(L, host_gc);
-  lua_setfield(L, -3, "__gc");
-  lua_pushcfunction(L, host_gc);
-  lua_setfield(L, -3, "__close");
-  lua_pushcfunction(L, host_tostring);
-  lua_setfield(L, -3, "__tostring");
+  lsynack_newclass(L, LSYNACK_HOST_MT, host_methods, host_index, host_gc,
+                   host_gc, host_tostring);
   lua_setfield(L, -3, "host");
   lua_pop(L, 1);
 }

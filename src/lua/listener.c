@@ -176,18 +176,8 @@ static const luaL_Reg listener_methods[] = {{"_accept", listener_accept},
                                             {NULL, NULL}};
 
 void lsynack_open_listener(lua_State *L) {
-  luaL_newmetatable(L, LSYNACK_LISTENER_MT);
-  lua_newtable(L);
-  luaL_setfuncs(L, listener_methods, 0);
-  lua_pushvalue(L, -1);
-  lua_pushcclosure(L, listener_index, 1);
-  lua_setfield(L, -3, "__index");
-  lua_pushcfunction(L, listener_gc);
-  lua_setfield(L, -3, "__gc");
-  lua_pushcfunction(L, listener_close);
-  lua_setfield(L, -3, "__close");
-  lua_pushcfunction(L, listener_tostring);
-  lua_setfield(L, -3, "__tostring");
+  lsynack_newclass(L, LSYNACK_LISTENER_MT, listener_methods, listener_index,
+                   listener_gc, listener_close, listener_tostring);
   lua_setfield(L, -3, "listener");
   lua_pop(L, 1);
 }

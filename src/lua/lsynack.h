@@ -21,8 +21,17 @@
 /* Push `nil, "ENAME: message", "ENAME"` and return 3 (luv's error shape). */
 int lsynack_pusherror(lua_State *L, int err);
 
-/* The file name at idx: raises unless it is a string (numbers are not names).
+/*
+ * Register a userdata class: metatable `mt` whose __index is `index` with a
+ * new table of `methods` as its upvalue, and __gc, __close and __tostring.
+ * Leaves the metatable and then the methods table on the stack (methods on
+ * top), so the caller can add to the methods and store them.
  */
+void lsynack_newclass(lua_State *L, const char *mt, const luaL_Reg *methods,
+                      lua_CFunction index, lua_CFunction gc,
+                      lua_CFunction close, lua_CFunction tostring);
+
+/* The file name at idx: raises unless it is a string (numbers aren't names). */
 const char *lsynack_checkpath(lua_State *L, int idx);
 
 /*

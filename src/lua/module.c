@@ -27,6 +27,23 @@ static int core_errors(lua_State *L) {
   return 1;
 }
 
+void lsynack_newclass(lua_State *L, const char *mt, const luaL_Reg *methods,
+                      lua_CFunction index, lua_CFunction gc,
+                      lua_CFunction close, lua_CFunction tostring) {
+  luaL_newmetatable(L, mt);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_pushvalue(L, -1);
+  lua_pushcclosure(L, index, 1);
+  lua_setfield(L, -3, "__index");
+  lua_pushcfunction(L, gc);
+  lua_setfield(L, -3, "__gc");
+  lua_pushcfunction(L, close);
+  lua_setfield(L, -3, "__close");
+  lua_pushcfunction(L, tostring);
+  lua_setfield(L, -3, "__tostring");
+}
+
 int luaopen_synack_core(lua_State *L);
 int luaopen_synack_core(lua_State *L) {
   lua_newtable(L);

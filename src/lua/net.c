@@ -693,18 +693,8 @@ static int net_index(lua_State *L) {
 /* Make metatable `mt` with __index = index(methods as upvalue); leaves the
  * methods table on the stack. */
 static void net_metatable(lua_State *L) {
-  luaL_newmetatable(L, LSYNACK_NET_MT);
-  lua_newtable(L); /* methods */
-  luaL_setfuncs(L, net_methods, 0);
-  lua_pushvalue(L, -1);
-  lua_pushcclosure(L, net_index, 1);
-  lua_setfield(L, -3, "__index");
-  lua_pushcfunction(L, net_gc);
-  lua_setfield(L, -3, "__gc");
-  lua_pushcfunction(L, net_close);
-  lua_setfield(L, -3, "__close");
-  lua_pushcfunction(L, net_tostring);
-  lua_setfield(L, -3, "__tostring");
+  lsynack_newclass(L, LSYNACK_NET_MT, net_methods, net_index, net_gc, net_close,
+                   net_tostring);
 }
 
 void lsynack_open_net(lua_State *L) {

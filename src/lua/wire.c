@@ -209,18 +209,8 @@ static int wire_gc(lua_State *L) {
 static const luaL_Reg wire_methods[] = {{"set", wire_set}, {NULL, NULL}};
 
 void lsynack_open_wire(lua_State *L) {
-  luaL_newmetatable(L, LSYNACK_WIRE_MT);
-  lua_newtable(L);
-  luaL_setfuncs(L, wire_methods, 0);
-  lua_pushvalue(L, -1);
-  lua_pushcclosure(L, wire_index, 1);
-  lua_setfield(L, -3, "__index");
-  lua_pushcfunction(L, wire_gc);
-  lua_setfield(L, -3, "__gc");
-  lua_pushcfunction(L, wire_gc);
-  lua_setfield(L, -3, "__close");
-  lua_pushcfunction(L, wire_tostring);
-  lua_setfield(L, -3, "__tostring");
+  lsynack_newclass(L, LSYNACK_WIRE_MT, wire_methods, wire_index, wire_gc,
+                   wire_gc, wire_tostring);
   lua_setfield(L, -3, "wire");
   lua_pop(L, 1);
 }
