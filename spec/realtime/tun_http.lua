@@ -64,10 +64,11 @@ serve(h6:listen(80))
 local function curl(url, out)
   local done = out .. ".done"
   os.execute("(" .. tool .. "curl -sS -g --max-time 20 -o " .. out .. " '" .. url .. "' > " .. out
-    .. ".log 2>&1; echo $? > " .. done .. ") &")
+    .. ".log 2>&1; echo $? > " .. done .. ".tmp; mv " .. done .. ".tmp " .. done .. ") &")
+  -- (the rename makes the file appear only once it holds the exit status)
   assert(net:run_until(function() return exists(done) end, 30), "curl did not finish")
   local rc = slurp(done):match("%d+")
-  assert(rc == "0", "curl " .. url .. " failed: " .. rc .. " " .. slurp(out .. ".log"))
+  assert(rc == "0", "curl " .. url .. " failed: " .. tostring(rc) .. " " .. slurp(out .. ".log"))
   return slurp(out)
 end
 
