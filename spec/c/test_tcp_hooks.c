@@ -159,8 +159,8 @@ static void test_state_callback(void) {
   synack_addr peer;
   int err;
   synack_host_config_init(&cfg);
-  synack_addr_parse("10.0.0.1", &cfg.addr);
-  synack_addr_parse("10.0.0.2", &peer);
+  synack_addr_parse("198.18.7.1", &cfg.addr);
+  synack_addr_parse("198.18.7.2", &peer);
   memset(&cb, 0, sizeof cb);
   cb.output = out_cb;
   cb.state = st_cb;
