@@ -201,7 +201,9 @@ local function run(opts)
     local n = 0
     for _, lane in ipairs(lanes) do n = n + lane.client:count() + lane.server:count() end
     for c in pairs(objects) do
-      if c.state == "CLOSED" then n = n - 1 end
+      -- a finalized object stays a key of the weak table until the next
+      -- cycle; its core connection is gone already (info() says so)
+      if c.state == "CLOSED" and c:info() then n = n - 1 end
     end
     return n
   end
