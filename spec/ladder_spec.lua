@@ -305,6 +305,35 @@ describe("the SVG ladder", function()
     end
   end)
 
+  it("keeps the labels of crossing arrows apart", function()
+    -- both sides send at once on a slow wire: the data arrows cross, and
+    -- their labels must not be drawn on top of each other
+    local net = synack.network{seed = 1}
+    local w = net:wire{delay = 0.05}
+    local a = net:host{addr = A, link = w}
+    local l = net:host{addr = B, link = w}:listen(80, with(PLAIN, {nagle = false}))
+    local c = a:connect(B, 80, with(PLAIN, {nagle = false}))
+    local s = l:accept()
+    c:send("hello")
+    s:send("world!")
+    c:send("more")
+    net:run()
+    local svg = net:ladder{format = "svg", relative = true}
+    local centres = {}
+    local pattern = '<text x="([%d.]+)" y="([%d.]+)" text%-anchor="middle" transform="[^"]*">([^<]*)</text>'
+    for x, y, text in svg:gmatch(pattern) do
+      centres[#centres + 1] = {x = tonumber(x), y = tonumber(y), text = text}
+    end
+    assert.is_true(#centres >= 6, "arrow labels found: " .. #centres)
+    for i = 1, #centres do
+      for j = i + 1, #centres do
+        local p, q = centres[i], centres[j]
+        local d = math.sqrt((p.x - q.x) ^ 2 + (p.y - q.y) ^ 2)
+        assert.is_true(d > 20, ("%q and %q drawn %.1f px apart"):format(p.text, q.text, d))
+      end
+    end
+  end)
+
   it("writes the file, and reports a file error the Lua way", function()
     local net = handshake()
     local path = tmpname()

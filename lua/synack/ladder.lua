@@ -473,7 +473,58 @@ local function svg_line(out, x1, y1, x2, y2, class, extra)
     num(x1), num(y1), num(x2), num(y2), class, extra or "")
 end
 
-local function svg_arrow(out, m, x, ys, ev)
+--- The shortest distance between segments p1-p2 and q1-q2 (0 when they
+-- cross), each given as {x, y, x, y}.
+local function seg_distance(p, q)
+  local function cross(ax, ay, bx, by, cx, cy)
+    return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
+  end
+  local d1 = cross(q[1], q[2], q[3], q[4], p[1], p[2])
+  local d2 = cross(q[1], q[2], q[3], q[4], p[3], p[4])
+  local d3 = cross(p[1], p[2], p[3], p[4], q[1], q[2])
+  local d4 = cross(p[1], p[2], p[3], p[4], q[3], q[4])
+  if d1 * d2 < 0 and d3 * d4 < 0 then return 0 end
+  local function point(px, py, s)
+    local dx, dy = s[3] - s[1], s[4] - s[2]
+    local len2 = dx * dx + dy * dy
+    local t = len2 > 0 and math.max(0, math.min(1, ((px - s[1]) * dx + (py - s[2]) * dy) / len2)) or 0
+    local ex, ey = s[1] + t * dx - px, s[2] + t * dy - py
+    return math.sqrt(ex * ex + ey * ey)
+  end
+  return math.min(point(p[1], p[2], q), point(p[3], p[4], q), point(q[1], q[2], p), point(q[3], q[4], p))
+end
+
+-- Where along an arrow its label may sit, best first: the middle (of the
+-- first hop when the arrow crosses other hosts' bars), then further out.
+local LABEL_SPOTS = {0.5, 0.32, 0.68, 0.2, 0.8, 0.41, 0.59}
+local LABEL_CLEARANCE = 13 -- pixels between two labels' base lines
+
+--- The centre of an arrow's label (a-y0 to x1-y1, `width` pixels long) where
+-- it stays clearest of the labels already `placed` (crossing arrows would
+-- otherwise stack theirs in one spot); records the choice in `placed`.
+local function place_label(placed, a, y0, x1, y1, gap, width)
+  local span = math.abs(x1 - a)
+  local scale = math.min(1, gap / span) -- spots along the first hop
+  local len = math.sqrt((x1 - a) ^ 2 + (y1 - y0) ^ 2)
+  local ux, uy = (x1 - a) / len, (y1 - y0) / len
+  local hop = len * scale
+  local best, best_clear
+  for _, f in ipairs(LABEL_SPOTS) do
+    -- a spot is taken only if the whole label stays over its arrow
+    local fits = f * hop - width / 2 >= 0 and f * hop + width / 2 <= hop
+    local mx, my = a + (x1 - a) * f * scale, y0 + (y1 - y0) * f * scale
+    local box = {mx - ux * width / 2, my - uy * width / 2, mx + ux * width / 2, my + uy * width / 2}
+    local clear = math.huge
+    for _, other in ipairs(placed) do clear = math.min(clear, seg_distance(box, other)) end
+    if not fits and f ~= 0.5 then clear = -1 end
+    if clear >= LABEL_CLEARANCE then best = box; break end
+    if not best or clear > best_clear then best, best_clear = box, clear end
+  end
+  placed[#placed + 1] = best
+  return (best[1] + best[3]) / 2, (best[2] + best[4]) / 2
+end
+
+local function svg_arrow(out, m, x, ys, ev, placed)
   local a, b = x[column(m, ev.from)], x[column(m, ev.to)]
   if a == b then return end
   local y0 = ys[ev]
@@ -492,14 +543,11 @@ local function svg_arrow(out, m, x, ys, ev)
     svg_line(out, x1 - d, y1 + d, x1 + d, y1 - d, "cross")
     svg_text(out, x1 + dir * 10, y1 + 4, why, "drop", dir > 0 and "start" or "end")
   end
-  -- the label sits over the arrow's middle, or of its first hop when it
-  -- crosses other hosts' bars
-  local f = math.min(0.5, 0.5 * x.gap / math.abs(x1 - a))
-  local mx, my = a + (x1 - a) * f, y0 + (y1 - y0) * f
-  local angle = math.deg(math.atan((y1 - y0) / (x1 - a)))
   local text = label(ev.seg, m.nums[ev] or {0, 0}, 200)
   local peer = peer_text(m, ev)
   if peer then text = text .. " (" .. peer .. ")" end
+  local mx, my = place_label(placed, a, y0, x1, y1, x.gap, #text * CHAR)
+  local angle = math.deg(math.atan((y1 - y0) / (x1 - a)))
   svg_text(out, mx, my - 5, text, nil, "middle",
     (' transform="rotate(%s %s %s)"'):format(num(angle), num(mx), num(my)))
 end
@@ -533,11 +581,12 @@ local function svg_ladder(m)
     svg_line(out, x[i], 34, x[i], height - 20, i == m.other and "others" or "bar")
   end
   local last_t
+  local placed = {} -- the arrows' labels so far, as base-line segments
   for _, ev in ipairs(m.events) do
     if ev.t ~= last_t then svg_text(out, 8, ys[ev] + 4, ("%.6f"):format(ev.t), "time") end
     last_t = ev.t
     if ev.kind == "segment" then
-      svg_arrow(out, m, x, ys, ev)
+      svg_arrow(out, m, x, ys, ev, placed)
     else
       svg_note(out, m, x, ys, ev)
     end
