@@ -22,6 +22,9 @@ external_dependencies = {
 }
 build = {
   type = "make",
+  -- into the rock's directory (luarocks show --rock-dir synack): the docs,
+  -- and the LuaCATS declarations for lua-language-server's workspace.library
+  copy_directories = { "docs", "types" },
   build_target = "build",
   build_variables = {
     LUA = "$(LUA)",

@@ -1,0 +1,49 @@
+---@meta synack.pkt
+-- types/synack/pkt.lua: LuaCATS declarations of `require "synack.pkt"`,
+-- which runs packetdrill scripts against synack's TCP in virtual time, or
+-- against the Linux kernel's (see types/synack.lua for how to use these
+-- files).
+
+---@class synack.pkt
+---@field SYMBOLS table<string, integer> the symbolic constants scripts may use (`SOCK_STREAM`, `O_NONBLOCK`, ...)
+---@field ERRNO table<string, integer> the errno names scripts may use and their numbers
+local pkt = {}
+
+---Runs the script in file `path`.
+---@param path string
+---@param opts? synack.PktOpts
+---@return true|nil ok
+---@return string|nil message what failed, starting `name:line:`
+---@return "unavailable"|nil why when the kernel target cannot run here
+function pkt.run_file(path, opts) end
+
+---Runs the script `text`.
+---@param text string
+---@param opts? synack.PktOpts
+---@return true|nil ok
+---@return string|nil message
+---@return "unavailable"|nil why when the kernel target cannot run here
+function pkt.run_string(text, opts) end
+
+---Whether the kernel target can run here (a network namespace and a TUN device).
+---@return true|nil ok
+---@return string|nil why
+function pkt.kernel_available() end
+
+---Parses a script into its events (raises on a syntax error). A helper,
+---not in docs/api.md.
+---@param text string
+---@return table[] events `{line =, text =, time =, packet = | call =}`
+function pkt.parse(text) end
+
+---Options of `run_file` and `run_string`.
+---@class synack.PktOpts
+---@field target? "synack"|"kernel" synack's TCP in virtual time (default), or the Linux kernel's in real time
+---@field tolerance_usecs? number kernel target: how far a time may be off (default 4000)
+---@field tolerance_percent? number kernel target: the same as a share of the time (default 12.5); the larger applies
+---@field name? string the script's name in messages
+---@field seed? integer synack target: the network's seed (it picks the local ISNs)
+---@field remote_isn? integer default 0
+---@field trace? fun(line: string) called with one line per segment
+
+return pkt
