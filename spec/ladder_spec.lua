@@ -183,7 +183,7 @@ describe("the text ladder", function()
     local cases = {
       {{width = 10}, "width"}, {{width = "80"}, "width"}, {{last = -1}, "last"},
       {{from = "x"}, "from"}, {{format = "png"}, "format"}, {{hosts = {}}, "hosts"},
-      {{hosts = {1}}, "hosts"}, {{file = 1}, "file"},
+      {{hosts = {1}}, "hosts"}, {{file = 1}, "file"}, {{relatve = true}, "relatve"},
     }
     for _, case in ipairs(cases) do
       local ok, err = pcall(net.ladder, net, case[1])

@@ -34,6 +34,9 @@ local LINK_DROPS = {loss = true, queue = true, mtu = true, ["no host"] = true}
 ------------------------------------------------------------------------------
 -- Options
 
+local OPTIONS = {relative = true, width = true, from = true, to = true, last = true, hosts = true,
+  format = true, file = true}
+
 local function bad(name, what)
   error(("bad option '%s' to 'ladder' (%s)"):format(name, what), 4)
 end
@@ -69,7 +72,10 @@ local function options(opts)
     error(("bad argument #1 to 'ladder' (table of options expected, got %s)"):format(type(opts)), 3)
   end
   local o = {}
-  for k, v in pairs(opts) do o[k] = v end
+  for k, v in pairs(opts) do
+    if not OPTIONS[k] then bad(tostring(k), "unknown option") end
+    o[k] = v
+  end
   check_number(o, "from")
   check_number(o, "to")
   check_count(o, "width", 30)
