@@ -2,7 +2,7 @@
 -- through synack.pkt, print one verdict per script and the totals.
 local pkt = require "synack.pkt"
 
-local USAGE = "usage: synack-pkt [--target synack] [--tolerance-usecs N] FILE..."
+local USAGE = "usage: synack-pkt [--target synack|kernel] [--tolerance-usecs N] [--tolerance-percent P] FILE..."
 
 --- The options and files of argv, or nil and a message.
 local function parse_args(argv)
@@ -21,9 +21,11 @@ local function parse_args(argv)
       if val == nil then return nil, "synack-pkt: --" .. key .. " needs a value\n" .. USAGE end
       if key == "target" then
         opts.target = val
-      elseif key == "tolerance-usecs" or key == "tolerance_usecs" then
-        opts.tolerance_usecs = tonumber(val)
-        if not opts.tolerance_usecs then return nil, "synack-pkt: --tolerance-usecs needs a number" end
+      elseif key == "tolerance-usecs" or key == "tolerance_usecs" or key == "tolerance-percent"
+          or key == "tolerance_percent" then
+        local field = key:gsub("-", "_")
+        opts[field] = tonumber(val)
+        if not opts[field] or opts[field] < 0 then return nil, "synack-pkt: --" .. key .. " needs a number >= 0" end
       else
         return nil, "synack-pkt: unknown option --" .. key .. "\n" .. USAGE
       end
@@ -43,11 +45,13 @@ local function main(argv)
     return 2
   end
   if opts.target == "kernel" then
-    io.stderr:write("synack-pkt: target kernel is not available yet (it will run scripts against the Linux ",
-      "kernel through a TUN device); use --target synack\n")
-    return 2
+    local ok, why = pkt.kernel_available()
+    if not ok then
+      io.stderr:write("synack-pkt: the kernel target is not available here: ", why, "\n")
+      return 2
+    end
   elseif opts.target ~= "synack" then
-    io.stderr:write("synack-pkt: unknown target '", opts.target, "' (synack; kernel is not available yet)\n")
+    io.stderr:write("synack-pkt: unknown target '", opts.target, "' (synack or kernel)\n")
     return 2
   end
   local passed, failed = 0, 0

@@ -275,7 +275,35 @@ describe("luv", function()
     assert(ok, out)
     assert.truthy(out:find("ok transfer under uv.run"), out)
     assert.truthy(out:find("ok tasks resumed under uv.run"), out)
-    assert.truthy(out:find("ok handles closed"), out)
+    assert.truthy(out:find("ok uv.walk with UDP networks open lists only luv's handles", 1, true), out)
+    assert.truthy(out:find("ok a hook's error reaches net:on(\"error\") under uv.run", 1, true), out)
+    assert.truthy(out:find("ok handles closed (uv.walk finds nothing left)", 1, true), out)
+  end)
+
+  it("exits cleanly with synack's handles open, walks, and reports hook errors luv's way", function()
+    if not os.execute(sh_quote(bin) .. " -e 'require \"luv\"' >/dev/null 2>&1") then return end
+    local script = here .. "/spec/realtime/luv_exit.lua"
+    -- exit with a network open, and after net:close() without running the
+    -- loop: no crash, and uv.walk (also from finalizers while the state
+    -- closes) sees only luv's handles
+    for _, mode in ipairs({"open", "closed"}) do
+      local ok, out = run_synack({script, mode}, 30)
+      assert(ok, mode .. ": " .. out)
+      assert.truthy(out:find("ok uv.walk with a real network open lists only luv's handles", 1, true), out)
+      assert.truthy(out:find("ok walked luv's loop while the state closed (before the network", 1, true), out)
+      assert.truthy(out:find("ok walked luv's loop while the state closed (after the network", 1, true), out)
+    end
+    -- luv loaded after synack's first real network: that one moves to luv's loop
+    local ok, out = run_synack({script, "late"}, 30)
+    assert(ok, out)
+    assert.truthy(out:find("ok a network made before luv runs on luv's loop", 1, true), out)
+    assert.truthy(out:find("ok handles closed", 1, true), out)
+    -- no net:on("error"): luv's callback pcall reports the error (plain luv:
+    -- "Uncaught Error" on stderr, and the process exits, as for its own callbacks)
+    out = select(2, run_synack({script, "uncaught"}, 30)) -- (Lua 5.1 cannot see the exit status)
+    assert.truthy(out:find("ok running", 1, true), out)
+    assert.truthy(out:find("Uncaught Error: synack: error in a segment hook: [^\n]*boom from a hook"), out)
+    assert.is_falsy(out:find("still running", 1, true), out)
   end)
 end)
 
@@ -283,41 +311,22 @@ end)
 -- spec makes (unshare --net), on 198.18.0.0/24 and 2001:db8::/64, bounded in
 -- time. Skipped, with the reason printed, where namespaces or TUN are denied.
 describe("tun link", function()
-  local why_not
-  local function can_run()
-    if why_not ~= nil then return why_not == false end
-    if not os.execute("unshare --net true 2>/dev/null") then
-      why_not = "this machine does not let us make a network namespace (unshare --net)"
-    elseif not os.execute("unshare --net sh -c 'ip tuntap add dev synacktest mode tun' 2>/dev/null") then
-      why_not = "no TUN devices here (/dev/net/tun)"
-    else
-      why_not = false
-    end
-    if why_not then print("\ntun link specs skipped: " .. why_not) end
-    return why_not == false
-  end
+  local netns = dofile(here .. "/spec/realtime/netns.lua")
+  local function can_run() return netns.can_run("tun link") end
 
   --- Run bin/synack with args inside a fresh network namespace.
-  local function in_netns(prefix, args)
-    local cmd = "ip link set lo up; sysctl -qw net.ipv6.conf.default.accept_dad=0; " .. prefix .. " exec "
-      .. sh_quote(bin)
-    for _, a in ipairs(args) do cmd = cmd .. " " .. sh_quote(a) end
-    local p = io.popen("timeout 90 unshare --net sh -c " .. sh_quote(cmd) .. " 2>&1")
-    local out = p:read("*a")
-    return p:close(), out
+  local function in_netns(args, opts)
+    return netns.run(bin, args, opts)
   end
 
-  it("serves curl (v4, v6) and downloads 1 MiB from python3 -m http.server, byte-exact", function()
+  it("serves curl (v4, v6) and downloads 1 MiB from python3 -m http.server (v4, v6), byte-exact", function()
     if not can_run() then return end
-    local dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir -p " .. sh_quote(dir)))
-    local ok, out = in_netns("", {here .. "/spec/realtime/tun_http.lua", dir})
-    os.execute("rm -rf " .. sh_quote(dir))
+    local ok, out = in_netns({here .. "/spec/realtime/tun_http.lua"}, {workdir = true})
     assert(ok, out)
     assert.truthy(out:find("ok curl fetched the page from synack over IPv4", 1, true), out)
     assert.truthy(out:find("ok curl fetched the page from synack over IPv6", 1, true), out)
-    assert.truthy(out:find("ok downloaded 1 MiB", 1, true), out)
+    assert.truthy(out:find("ok downloaded 1 MiB from python's http.server over IPv4 byte-exact", 1, true), out)
+    assert.truthy(out:find("ok downloaded 1 MiB from python's http.server over IPv6 byte-exact", 1, true), out)
     assert.truthy(out:find("ok handles closed", 1, true), out)
   end)
 
@@ -336,7 +345,7 @@ describe("tun link", function()
     p:close()
     assert.truthy(out:find("code ENODEV ENODEV: ", 1, true), out)
     local ok
-    ok, out = in_netns("", {script, "a-name-longer-than-ifnamsiz"})
+    ok, out = in_netns({script, "a-name-longer-than-ifnamsiz"})
     assert(ok, out)
     assert.truthy(out:find("code EINVAL", 1, true), out)
   end)
@@ -378,6 +387,7 @@ describe("neovim", function()
     assert.truthy(text:find("ok handshake on Neovim's loop", 1, true), text)
     assert.truthy(text:find("ok transfer of", 1, true), text)
     assert.truthy(text:find("ok driving from a fast event is refused", 1, true), text)
+    assert.truthy(text:find("ok a hook's error is reported by Neovim, the segment passes", 1, true), text)
     assert.truthy(text:find("ok handles closed", 1, true), text)
   end)
 end)

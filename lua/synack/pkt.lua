@@ -1,13 +1,18 @@
---- synack.pkt: run packetdrill scripts against synack's TCP, in virtual time.
+--- synack.pkt: run packetdrill scripts against synack's TCP, in virtual time,
+-- or against the Linux kernel's TCP, in real time (synack.pkt_kernel).
 --
 --   local pkt = require "synack.pkt"
---   pkt.run_file(path [, opts])   --> true | nil, message
---   pkt.run_string(text [, opts]) --> true | nil, message
+--   pkt.run_file(path [, opts])   --> true | nil, message [, "unavailable"]
+--   pkt.run_string(text [, opts]) --> true | nil, message [, "unavailable"]
+--   pkt.kernel_available()        --> true | nil, why
 --
--- opts: target ("synack", the only one so far), tolerance_usecs (accepted;
--- times are exact in virtual time), name (for messages), seed (of the
+-- opts: target ("synack", the default, or "kernel"), tolerance_usecs and
+-- tolerance_percent (kernel target: a time is met within the larger of the
+-- two, default 4000 µs and 12.5 % of the time since the previous line; the
+-- synack target is exact), name (for messages), seed (of the virtual
 -- network: it picks the local ISNs), remote_isn (default 0), trace (a
--- function that gets one line per segment, for debugging).
+-- function that gets one line per segment, for debugging). "unavailable":
+-- the kernel target cannot run here (no network namespace or TUN device).
 --
 -- The script's "local" side is a synack TCP host at 198.18.0.1 (its system
 -- calls are mapped onto host:listen, host:connect, c:send, ...); the
@@ -15,12 +20,14 @@
 -- and observes what the `>` lines expect. Both sit on a zero-delay wire of
 -- a virtual network, so every time is exact and every run identical.
 -- bind() binds port 8080; connect() goes to 198.18.0.2:8080; the remote
--- side of a passive open uses port 40000 and ISN 0.
+-- side of a passive open uses port 40000 and ISN 0. The kernel target keeps
+-- these addresses, ports and ISN (the kernel owns 198.18.0.1 on a TUN).
 --
 -- The language understood (one event per line, `//` and `/* */` comments):
 --   time: `0.1` absolute, `+0.1` after the previous line, `*` any time,
 --         `0.1~0.2` a range, `0.1...0.2` a system call that blocks from
---         0.1 until 0.2 (`+` before the end: relative to the start).
+--         0.1 until 0.2 (`+` before the end: relative to the start). After
+--         a `>` line, `+` counts from when the packet really came.
 --   packets: `< flags start:end(len) [ack N] [win N] [urg N] [<options>]`
 --         to inject, `>` to expect; options: mss N, wscale N, sackOK,
 --         sack a:b ..., TS val X ecr Y, nop, eol, or `<...>` for any.
@@ -268,41 +275,31 @@ local function show_segment(st, seg)
 end
 
 -- The runner ----------------------------------------------------------------------
+--
+-- A runner R is a target's table: R.now() (microseconds since the script
+-- started), R.advance_to(t) (run until script time t, completing blocked
+-- calls), R.wait_segment(deadline) (the next segment the remote side
+-- receives by then, or nil), R.time_of(ev) (a received segment's script
+-- time), R.sys (the system calls), R.revents(s, events) (poll), R.inject(seg),
+-- R.close(); R.st (the remote side's expect state); R.tol_us and R.tol_pct
+-- (the tolerance), R.late (how long to look for a packet that did not come
+-- in time) and R.any_wait (how long `*` waits; nil: while anything is pending).
 
-local function now(R) return us(R.net.now) end
+local function now(R) return R.now() end
 
---- Run every network event due at or before `target` (microseconds), then set the clock there.
-local function advance_to(R, target)
-  while true do
-    R.check_pending()
-    local d = R.net:_deadline()
-    if not d or us(d) > target then break end
-    R.net:step()
-  end
-  if now(R) < target then R.net:_setnow(target / 1e6) end
-  R.check_pending()
-end
-
---- The next segment the remote side receives, no later than `deadline` (or nil).
-local function wait_segment(R, deadline)
-  while true do
-    local ev = expect.pop(R.st)
-    if ev then return ev end
-    local d = R.net:_deadline()
-    if not d or (deadline and us(d) > deadline) then
-      if deadline and now(R) < deadline then R.net:_setnow(deadline / 1e6) end
-      return nil
-    end
-    R.net:step()
-    R.check_pending()
-  end
+--- The tolerance (microseconds) for an event due at `lo`: the larger of the
+-- fixed tolerance and a share of the time since the previous event, as in packetdrill.
+local function tolerance(R, lo)
+  local t = R.tol_us
+  if lo and R.tol_pct > 0 then t = math.max(t, math.floor((lo - R.prev) * R.tol_pct / 100)) end
+  return t
 end
 
 --- Fail when the remote side received a packet no line has expected yet.
 local function no_unexpected(R)
   local ev = expect.pop(R.st)
   if ev then
-    fail("unexpected packet at %s: > %s", secs(us(ev.t)), show_segment(R.st, ev.seg))
+    fail("unexpected packet at %s: > %s", secs(R.time_of(ev)), show_segment(R.st, ev.seg))
   end
 end
 
@@ -325,18 +322,18 @@ end
 
 local function expect_packet(R, ev)
   local lo, hi = window(R, ev.time)
-  local tol = R.tol
-  local got = wait_segment(R, hi and hi + tol)
+  local tol = tolerance(R, lo)
+  local got = R.wait_segment(hi and hi + tol or (R.any_wait and now(R) + R.any_wait))
   local want = "> " .. ev.text:match("^%S+%s+[<>]%s*(.*)$")
   if not got then
     local by = now(R)
     R.pending = {} -- failing anyway: look for what came instead, and when
-    got = wait_segment(R, by + 120e6)
+    got = R.wait_segment(by + R.late)
     if not got then
       fail("no packet came by %s\n  expected: %s at %s", secs(by), want, lo and secs(lo) or "any time")
     end
   end
-  local at = us(got.t)
+  local at = R.time_of(got)
   local diffs = expect.differences(R.st, outbound_spec(ev.packet), got.seg)
   if lo and (at < lo - tol or at > hi + tol) then
     diffs[#diffs + 1] = {name = "time", want = secs(lo) .. (hi ~= lo and ("~" .. secs(hi)) or ""), got = secs(at)}
@@ -351,7 +348,9 @@ local function expect_packet(R, ev)
     lines[#lines + 1] = string.format("  actual:   > %s at %s", show_segment(R.st, got.seg), secs(at))
     fail("%s", table.concat(lines, "\n"))
   end
-  R.prev = ev.time.any and at or lo
+  -- what comes next is timed from when the packet really came (packetdrill
+  -- does the same): in a range, or within the tolerance of real time
+  R.prev = at
 end
 
 local function inject_packet(R, p)
@@ -361,8 +360,8 @@ local function inject_packet(R, p)
   if p.options ~= ANY and #p.options > 0 then spec.options = p.options end
   if p.options == ANY then fail("<...> is only for expected packets") end
   local ok, seg = pcall(expect.build, R.st, spec)
-  if not ok then fail("%s", tostring(seg):gsub("^synack%.expect: send: ", "")) end
-  local ok2, err = R.t:inject(seg)
+  if not ok then fail("%s", (tostring(seg):gsub("^.-synack%.expect: send: ", ""))) end
+  local ok2, err = R.inject(seg)
   if not ok2 then fail("cannot inject: %s", tostring(err)) end
 end
 
@@ -371,7 +370,7 @@ end
 local SYMBOLS = {
   AF_INET = 2, SOCK_STREAM = 1, IPPROTO_TCP = 6, SOL_SOCKET = 1, SOL_TCP = 6,
   SO_REUSEADDR = 2, SO_ERROR = 4, SO_SNDBUF = 7, SO_RCVBUF = 8, TCP_NODELAY = 1,
-  F_GETFL = 3, F_SETFL = 4, O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_NONBLOCK = 0x800,
+  F_GETFL = 3, F_SETFL = 4, O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_NONBLOCK = 0x800, SOCK_NONBLOCK = 0x800,
   SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2,
   POLLIN = 1, POLLPRI = 2, POLLOUT = 4, POLLERR = 8, POLLHUP = 16, POLLNVAL = 32,
 }
@@ -454,7 +453,9 @@ function SYS.getsockopt(R, a)
     if e then s.error_read = true end -- reading SO_ERROR clears it, as in Linux
     actual = e and (ERRNO[e] or 5) or 0
   elseif a[3] == "SO_RCVBUF" or a[3] == "SO_SNDBUF" then
-    actual = s.opts[a[3] == "SO_RCVBUF" and "rcvbuf" or "sndbuf"]
+    -- Linux answers twice the size set (it counts its bookkeeping in), and so do we
+    local set = s.opts[a[3] == "SO_RCVBUF" and "rcvbuf" or "sndbuf"]
+    actual = set and 2 * set
   elseif a[3] == "TCP_NODELAY" then
     actual = s.opts.nagle == false and 1 or 0
   else
@@ -510,12 +511,19 @@ function SYS.connect(R, a)
   local s = sock(R, a[1])
   if not s then return -1, "EBADF" end
   if s.c then
+    -- As Linux: after a non-blocking connect(), connect() again says EALREADY
+    -- while the handshake runs, then 0 once (it confirms the connection) or
+    -- the error; after that, and after a blocking connect(), EISCONN.
     local st = s.c.state
-    if st == "ESTABLISHED" then return -1, "EISCONN" end
-    if st == "SYN-SENT" then return -1, "EALREADY" end
-    local e = conn_error(s.c)
-    if e then return -1, e end
-    return -1, "EISCONN"
+    if not s.connecting then return -1, "EISCONN" end
+    if st == "SYN-SENT" or st == "SYN-RECEIVED" then return -1, "EALREADY" end
+    s.connecting = false
+    if st == "CLOSED" then
+      local e = not s.error_read and conn_error(s.c)
+      s.error_read = true
+      return -1, e or "ECONNABORTED"
+    end
+    return 0
   end
   local c, err, code = R.h:connect(REMOTE, PORT, conn_opts(s))
   if not c then return -1, code or err end
@@ -527,7 +535,10 @@ function SYS.connect(R, a)
       return -1, conn_error(c) or "ECONNREFUSED"
     end
   end
-  if s.nonblock then return -1, "EINPROGRESS" end
+  if s.nonblock then
+    s.connecting = true
+    return -1, "EINPROGRESS"
+  end
   return BLOCK, try
 end
 
@@ -540,7 +551,14 @@ local function reader(R, a)
     local data, err, code = s.c:recv(math.max(max, 1), 0)
     if data and data ~= "" then return #data end
     if err == "EOF" then return 0 end
-    if not data then return -1, code or err end
+    if not data then
+      if code and code == conn_error(s.c) then
+        -- the connection's error is reported once, as in Linux; then the stream has ended
+        if s.error_read then return 0 end
+        s.error_read = true
+      end
+      return -1, code or err
+    end
   end
   local n, e = try()
   if n then return n, e end
@@ -555,7 +573,13 @@ local function writer(R, a)
   if not s.c then return -1, "EPIPE" end
   local len = value(a[3]) or 0
   local n, err, code = s.c:send(string.rep("x", len))
-  if not n then return -1, code or err end
+  if not n then
+    if code and code == conn_error(s.c) then
+      if s.error_read then return -1, "EPIPE" end -- reported once, as in Linux
+      s.error_read = true
+    end
+    return -1, code or err
+  end
   if n == 0 and len > 0 and s.nonblock then return -1, "EAGAIN" end
   return n
 end
@@ -594,11 +618,18 @@ function SYS.fcntl(R, a)
   fail("fcntl: only F_GETFL and F_SETFL are supported")
 end
 
+-- States in which the peer's FIN came (nothing more to read), and in which
+-- ours went (nothing more to send).
 local PEER_CLOSED = {["CLOSE-WAIT"] = true, ["LAST-ACK"] = true, CLOSING = true, ["TIME-WAIT"] = true,
   CLOSED = true}
+local WE_CLOSED = {["FIN-WAIT-1"] = true, ["FIN-WAIT-2"] = true, ["LAST-ACK"] = true, CLOSING = true,
+  ["TIME-WAIT"] = true, CLOSED = true}
 
---- poll's revents for one socket.
-local function revents(s)
+--- poll's revents for one socket of the synack target, as Linux's tcp_poll
+-- gives them: POLLOUT once connected (and after a shutdown, as a write would
+-- not block), POLLIN when there is data or the peer closed, POLLHUP when both
+-- directions are closed, POLLERR while an error is pending.
+local function synack_revents(s)
   local r = 0
   if s.l then
     if (s.l.pending or 0) > 0 then r = bor(r, SYMBOLS.POLLIN) end
@@ -607,11 +638,11 @@ local function revents(s)
   if not s.c then return bor(SYMBOLS.POLLOUT, SYMBOLS.POLLHUP) end
   local state = s.c.state
   local ok, info = pcall(s.c.info, s.c)
-  local queued = ok and info.recv_queued or 0
-  if queued > 0 or PEER_CLOSED[state] then r = bor(r, SYMBOLS.POLLIN) end
-  if state == "ESTABLISHED" or state == "CLOSE-WAIT" then r = bor(r, SYMBOLS.POLLOUT) end
-  if ok and info.error then r = bor(r, SYMBOLS.POLLERR) end
-  if state == "CLOSED" then r = bor(r, SYMBOLS.POLLHUP) end
+  if ok and info.error and not s.error_read then r = bor(r, SYMBOLS.POLLERR) end
+  if state == "SYN-SENT" or state == "SYN-RECEIVED" then return r end
+  r = bor(r, SYMBOLS.POLLOUT)
+  if (ok and info.recv_queued or 0) > 0 or PEER_CLOSED[state] then r = bor(r, SYMBOLS.POLLIN) end
+  if PEER_CLOSED[state] and WE_CLOSED[state] then r = bor(r, SYMBOLS.POLLHUP) end
   return r
 end
 
@@ -639,7 +670,7 @@ function SYS.poll(R, a)
     for _, e in ipairs(entries) do
       local s = R.fds[value(e.fd)]
       local ev = value(e.events) or 0
-      local r = s and band(revents(s), bor(ev, SYMBOLS.POLLERR + SYMBOLS.POLLHUP)) or SYMBOLS.POLLNVAL
+      local r = s and band(R.revents(s, ev), bor(ev, SYMBOLS.POLLERR + SYMBOLS.POLLHUP)) or SYMBOLS.POLLNVAL
       e.actual = r
       if r ~= 0 then count = count + 1 end
     end
@@ -671,7 +702,7 @@ end
 
 local function run_call(R, ev)
   local call = ev.call
-  local fn = SYS[call.name]
+  local fn = R.sys[call.name]
   if not fn then fail("system call %s is not supported", call.name) end
   local rc, errno = fn(R, call.args)
   if rc ~= BLOCK then return check_return(call, rc, errno) end
@@ -681,7 +712,8 @@ local function run_call(R, ev)
   end
   local start = now(R)
   local stop = ev.time.stop_rel and start + us(ev.time.stop) or us(ev.time.stop)
-  R.pending[#R.pending + 1] = {ev = ev, try = try, stop = stop}
+  local tol = math.max(R.tol_us, math.floor((stop - start) * R.tol_pct / 100))
+  R.pending[#R.pending + 1] = {ev = ev, try = try, stop = stop, tol = tol}
 end
 
 --- Complete the blocked calls that can; fail those past their time.
@@ -690,16 +722,17 @@ local function check_pending(R)
   while R.pending[i] do
     local p = R.pending[i]
     local t = now(R)
-    local late = t > p.stop + R.tol
+    local late = t > p.stop + p.tol
     local rc, errno = p.try(late)
     if rc then
       table.remove(R.pending, i)
+      local current = R.current
       R.current = p.ev
       check_return(p.ev.call, rc, errno)
-      if t < p.stop - R.tol then
+      if t < p.stop - p.tol then
         fail("%s returned at %s, expected at %s", p.ev.call.name, secs(t), secs(p.stop))
       end
-      R.current = nil
+      R.current = current
     elseif late then
       R.current = p.ev
       fail("%s had not returned by %s, the end time of its line", p.ev.call.name, secs(p.stop))
@@ -716,10 +749,10 @@ local function run_event(R, ev)
   if ev.packet and ev.packet.dir == ">" then return expect_packet(R, ev) end
   local lo, hi = window(R, ev.time)
   local t = now(R)
-  if lo and hi + R.tol < t then
+  if lo and hi + tolerance(R, lo) < t then
     fail("this line is due at %s, but the network is already at %s", secs(lo), secs(t))
   end
-  if lo and lo > t then advance_to(R, lo) else advance_to(R, t) end
+  if lo and lo > t then R.advance_to(lo) else R.advance_to(t) end
   no_unexpected(R)
   if ev.packet then inject_packet(R, ev.packet) else run_call(R, ev) end
   if ev.time.any then R.prev = now(R)
@@ -728,16 +761,51 @@ local function run_event(R, ev)
   R.current = nil
 end
 
-local function new_runner(opts)
+-- The synack target ------------------------------------------------------------------------
+
+--- A runner on a virtual network: a synack host and a raw host on a zero-delay wire.
+local function synack_runner(opts)
   local net = synack.network{seed = opts.seed or 1}
   local wire = net:wire{}
-  local R = {net = net, fds = {}, next_fd = 3, pending = {}, prev = 0, tol = 0}
+  local R = {net = net, sys = SYS, revents = synack_revents, tol_us = 0, tol_pct = 0, late = 120e6}
   R.h = net:host{addr = LOCAL, link = wire}
   R.t = net:host{addr = REMOTE, link = wire, raw = true}
   expect.attach(R.t, {isn = opts.remote_isn or REMOTE_ISN, peer = LOCAL, port = PORT, sport = REMOTE_PORT})
   R.st = expect.state(R.t)
-  R.check_pending = function() check_pending(R) end
   if opts.trace then net:on("segment", function(_, seg, dir) opts.trace(dir .. " " .. tostring(seg)) end) end
+
+  function R.now() return us(net.now) end
+  function R.time_of(ev) return us(ev.t) end
+  function R.inject(seg) return R.t:inject(seg) end
+  function R.close() net:close() end
+
+  --- Run every event due at or before `target`, then set the clock there.
+  function R.advance_to(target)
+    while true do
+      R.check_pending()
+      local d = net:_deadline()
+      if not d or us(d) > target then break end
+      net:step()
+    end
+    if R.now() < target then net:_setnow(target / 1e6) end
+    R.check_pending()
+  end
+
+  --- The next segment the remote side receives, no later than `deadline`
+  -- (nil: as long as anything is pending).
+  function R.wait_segment(deadline)
+    while true do
+      local ev = expect.pop(R.st)
+      if ev then return ev end
+      local d = net:_deadline()
+      if not d or (deadline and us(d) > deadline) then
+        if deadline and R.now() < deadline then net:_setnow(deadline / 1e6) end
+        return nil
+      end
+      net:step()
+      R.check_pending()
+    end
+  end
   return R
 end
 
@@ -749,33 +817,64 @@ local function message(name, ev, err)
   return string.format("%s: %s", name, text)
 end
 
---- run_string(text [, opts]) -> true | nil, message
+--- The runner for opts.target, or nil, why and "unavailable".
+local function new_runner(opts)
+  local R, why
+  if opts.target == "kernel" then
+    R, why = require("synack.pkt_kernel").runner(opts)
+    if not R then return nil, why, "unavailable" end
+  else
+    R = synack_runner(opts)
+  end
+  R.fds, R.next_fd, R.pending, R.prev = {}, 3, {}, 0
+  R.check_pending = function() check_pending(R) end
+  return R
+end
+
+--- Run the events of a parsed script on R.
+local function run_events(R, events)
+  for _, ev in ipairs(events) do run_event(R, ev) end
+  R.current = nil
+  local last = 0
+  for _, p in ipairs(R.pending) do last = math.max(last, p.stop + p.tol) end
+  if R.pending[1] then R.advance_to(math.max(last, now(R))) end
+  if R.pending[1] then
+    R.current = R.pending[1].ev
+    fail("%s never returned", R.pending[1].ev.call.name)
+  end
+end
+
+--- run_string(text [, opts]) -> true | nil, message [, "unavailable"]
 function M.run_string(text, opts)
   opts = opts or {}
   local name = opts.name or "script"
   local target = opts.target or "synack"
-  if target ~= "synack" then
-    return nil, string.format("%s: target %q is not available yet (only \"synack\")", name, target)
+  if target ~= "synack" and target ~= "kernel" then
+    return nil, string.format("%s: unknown target %q (synack or kernel)", name, tostring(target))
   end
   local ok, events = pcall(parse, text)
   if not ok then return nil, message(name, nil, events) end
-  local R = new_runner(opts)
-  ok, events = pcall(function()
-    for _, ev in ipairs(events) do run_event(R, ev) end
-    R.current = nil
-    local last = 0
-    for _, p in ipairs(R.pending) do last = math.max(last, p.stop + R.tol) end
-    if R.pending[1] then advance_to(R, math.max(last, now(R))) end
-    if R.pending[1] then
-      R.current = R.pending[1].ev
-      fail("%s never returned", R.pending[1].ev.call.name)
-    end
-  end)
-  local err = events
+  if target == "kernel" and not opts._netns then
+    -- in a child process, in a network namespace of its own
+    return require("synack.pkt_kernel").run_outside(text, opts, events)
+  end
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  o.target = target
+  local R, why, code = new_runner(o)
+  if not R then return nil, name .. ": " .. why, code end
+  local err
+  ok, err = pcall(run_events, R, events)
   local at = R.current
-  R.net:close()
+  R.close()
   if not ok then return nil, message(name, at, err) end
   return true
+end
+
+--- kernel_available() -> true | nil, why: whether the kernel target can run
+-- here (a network namespace and a TUN device).
+function M.kernel_available()
+  return require("synack.pkt_kernel").available()
 end
 
 --- run_file(path [, opts]) -> true | nil, message
@@ -789,5 +888,10 @@ function M.run_file(path, opts)
   o.name = o.name or path
   return M.run_string(text, o)
 end
+
+-- What synack.pkt_kernel builds its system calls and its runner from.
+M._lib = {fail = fail, value = value, boxed = boxed, sock = sock, BLOCK = BLOCK, bor = bor, band = band, us = us,
+  LOCAL = LOCAL, REMOTE = REMOTE, PORT = PORT, REMOTE_PORT = REMOTE_PORT, REMOTE_ISN = REMOTE_ISN,
+  fcntl = SYS.fcntl, poll = SYS.poll}
 
 return M

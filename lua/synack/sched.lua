@@ -26,12 +26,19 @@ local M = {}
 
 local unpack = table.unpack or unpack -- luacheck: ignore 143
 local pack = table.pack or function(...) return {n = select("#", ...), ...} end
+local running, resume_co, co_status, yield = coroutine.running, coroutine.resume, coroutine.status,
+  coroutine.yield
 
 -- coroutine -> task. Weak both ways: a task refers to its coroutine, and
 -- Lua 5.1 and LuaJIT have no ephemerons, so with weak keys only an entry
 -- would keep its coroutine, and the task its network, for ever. A live task
 -- is held by its network's task list.
 local tasks_of = setmetatable({}, {__mode = "kv"})
+
+-- network -> the table the Lua side keeps per network (net:_lua()), cached:
+-- the calls below ask for it on every call. Weak both ways, for the same
+-- reason: the network's uservalue holds the table as long as it lives.
+local lua_of = setmetatable({}, {__mode = "kv"})
 
 --- t (seconds) on the clock's grid of whole microseconds, so that a deadline
 -- compares equal to the time the network reaches for it.
@@ -45,24 +52,42 @@ end
 
 --- The task of the running coroutine when `net` runs it, else nil.
 local function current_task(net)
-  local co = coroutine.running()
+  local co = running()
   local t = co and tasks_of[co]
   if t and rawequal(t.net, net) then return t end
   return nil
 end
 
+local function lua_table(net)
+  local lua = lua_of[net]
+  if lua == nil then
+    lua = net:_lua()
+    lua_of[net] = lua
+  end
+  return lua
+end
+
 local function tasks(net)
-  local lua = net:_lua()
-  if not lua.tasks then lua.tasks = {} end
-  return lua.tasks
+  local lua = lua_table(net)
+  local list = lua.tasks
+  if not list then
+    list = {}
+    lua.tasks = list
+  end
+  return list
+end
+
+local function has_tasks(net)
+  local list = lua_table(net).tasks
+  return list ~= nil and list[1] ~= nil
 end
 
 local function resume(net, t, ...)
-  local ok, err = coroutine.resume(t.co, ...)
+  local ok, err = resume_co(t.co, ...)
   if not ok then
     net:_report(debug.traceback(t.co, tostring(err)), "a task")
   end
-  if coroutine.status(t.co) == "dead" then
+  if co_status(t.co) == "dead" then
     t.dead = true
     local list = tasks(net)
     for i = #list, 1, -1 do
@@ -80,16 +105,12 @@ local function run_tasks(net)
     net:_woken()
     local snapshot = {unpack(list)}
     for _, t in ipairs(snapshot) do
-      if not t.dead and coroutine.status(t.co) == "suspended" then resume(net, t) end
+      if not t.dead and co_status(t.co) == "suspended" then resume(net, t) end
     end
     if not net:_woken() then break end
   end
 end
 M.run_tasks = run_tasks
-
-local function has_tasks(net)
-  return #tasks(net) > 0
-end
 
 --- Call pred() until it returns a non-nil first value, yielding (in a task)
 -- or driving the network (elsewhere). `every_step`: check after each event,
@@ -103,7 +124,7 @@ local function wait(net, pred, timeout, every_step)
   if current_task(net) then
     if deadline then net:_alarm(deadline) end
     while true do
-      coroutine.yield()
+      yield()
       r = pack(pred())
       if r[1] ~= nil then return r end
       if deadline and net.now >= deadline then return nil, "timeout" end
@@ -136,14 +157,21 @@ end
 M.wait = wait
 M.check_self = nil -- (set below)
 
+-- metatable -> its __name, for the metatables check_self has accepted once:
+-- after the first call a check is one lookup
+local known_mt = setmetatable({}, {__mode = "k"})
+
 --- Raise unless obj is a userdata of metatable `name` (self checks of Lua methods).
 local function check_self(obj, name, fname)
-  local mt = type(obj) == "userdata" and getmetatable(obj)
-  if not (type(mt) == "table" and mt.__name == name) then
+  local mt = getmetatable(obj)
+  if mt ~= nil and known_mt[mt] == name then return end
+  mt = type(obj) == "userdata" and mt
+  if not (type(mt) == "table" and rawget(mt, "__name") == name) then
     local got = type(obj)
-    if type(mt) == "table" and type(mt.__name) == "string" then got = mt.__name end
+    if type(mt) == "table" and type(rawget(mt, "__name")) == "string" then got = rawget(mt, "__name") end
     error(("bad argument #1 to '%s' (%s expected, got %s)"):format(fname, name, got), 3)
   end
+  known_mt[mt] = name
 end
 
 local function check_seconds(x, fname, arg)
@@ -156,8 +184,12 @@ local function check_timeout(x, fname, arg)
   if x ~= nil then check_seconds(x, fname, arg) end
 end
 
+-- The binding's methods under the Lua ones, called as functions: a method
+-- call on a userdata goes through its __index function first (set by M.install).
+local raw_in_hook, raw_run, raw_accept, raw_recv
+
 local function never_from_hook(net, what)
-  if net:_in_hook() then
+  if raw_in_hook(net) then
     error("synack: " .. what .. " cannot be called from inside a hook or callback", 3)
   end
 end
@@ -175,6 +207,7 @@ M.check_self = check_self
 function M.install(methods)
   local Net, Conn, Listener = methods.net, methods.conn, methods.listener
   local raw_step = Net.step
+  raw_in_hook, raw_run, raw_accept, raw_recv = Net._in_hook, Net._run, Listener._accept, Conn._recv
 
   --- net:step() -> the event it processed, or nil when nothing is pending.
   function Net:step()
@@ -189,12 +222,12 @@ function M.install(methods)
   --- net:run(): process events until nothing is pending.
   function Net:run()
     check_self(self, "synack.network", "run")
-    never_from_hook(self, "net:run")
-    no_run_in_task(self, "net:run")
-    if not has_tasks(self) then
-      self:_run()
+    if not has_tasks(self) then -- then no task is running either
+      raw_run(self) -- (raises inside a hook)
       return true
     end
+    never_from_hook(self, "net:run")
+    no_run_in_task(self, "net:run")
     repeat
       run_tasks(self)
       local status = self:_run(nil, true)
@@ -263,13 +296,14 @@ function M.install(methods)
   end
 
   --- l:accept([timeout]) -> an established connection | nil, "ETIMEDOUT: ...", "ETIMEDOUT"
-  -- With timeout 0 or inside a hook: the connection, or nil when none is ready.
+  -- With timeout 0: the connection, or nil when none is ready. Inside a hook it raises.
   function Listener:accept(timeout)
     check_self(self, "synack.listener", "accept")
     check_timeout(timeout, "accept", 1)
-    local net = self.net
-    if timeout == 0 or net:_in_hook() then return self:_accept() end
-    local r, why = wait(net, function() return self:_accept() end, timeout)
+    -- a connection ready, or timeout 0: at once (inside a hook _accept raises)
+    local c = raw_accept(self)
+    if c ~= nil or timeout == 0 then return c end
+    local r, why = wait(self.net, function() return raw_accept(self) end, timeout)
     if r then return r[1] end
     return etimedout(why == "timeout" and "no connection to accept within " .. timeout .. " s"
       or "no connection to accept and nothing is pending")
@@ -277,14 +311,15 @@ function M.install(methods)
 
   --- c:recv([max [, timeout]]) -> string | nil, "EOF", "EOF" | nil, err, code
   -- Waits for at least one byte, the peer's FIN or an error; with timeout 0
-  -- or inside a hook it returns "" when nothing is buffered.
+  -- it returns "" when nothing is buffered. Inside a hook it raises.
   function Conn:recv(max, timeout)
     check_self(self, "synack.conn", "recv")
     check_timeout(timeout, "recv", 2)
-    local net = self.net
-    if timeout == 0 or net:_in_hook() then return self:_recv(max) end
-    local r, why = wait(net, function()
-      local s, err, code = self:_recv(max)
+    -- bytes buffered, EOF, an error, or timeout 0: at once (inside a hook _recv raises)
+    local s, err, code = raw_recv(self, max)
+    if s ~= "" or timeout == 0 then return s, err, code end
+    local r, why = wait(self.net, function()
+      s, err, code = raw_recv(self, max)
       if s == "" then return nil end
       return {s, err, code, n = s and 1 or 3}
     end, timeout)

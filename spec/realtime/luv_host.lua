@@ -132,6 +132,40 @@ local info = c3:info()
 assert(late == "late", "the late send did not arrive")
 assert(info.retransmits == before, "spurious retransmission of a send made after the loop slept")
 print("ok calls from luv callbacks read the real clock (srtt " .. tostring(info.srtt) .. ")")
+
+-- 2e. uv.walk with real networks open (UDP sockets, timers): synack's own
+-- handles are on a loop of its own; luv's loop holds only handles luv made
+-- (synack's three: a poll, a timer, a prepare), which uv.walk hands out as
+-- luv objects
+local walked = {}
+uv.walk(function(h)
+  local name = tostring(h)
+  walked[#walked + 1] = assert(name:match("^(uv_%a+_t): "), "not a luv handle: " .. name)
+end)
+table.sort(walked)
+assert(#walked == 3 and select(2, synack._uv_handles()) == 3, "uv.walk: " .. table.concat(walked, ", "))
+print("ok uv.walk with UDP networks open lists only luv's handles (" .. table.concat(walked, ", ") .. ")")
+
+-- 2f. an error in a hook goes to net:on("error") under uv.run, and the
+-- segment passes
+local reported
+net3:on("error", function(msg, what) reported = what .. ": " .. tostring(msg) end)
+a3:on("data", function() error("boom in a hook") end)
+c3:send("x")
+local waiter = uv.new_timer()
+local echoed3, ticks = "", 0
+waiter:start(1, 1, function()
+  ticks = ticks + 1
+  echoed3 = echoed3 .. (s3:recv(nil, 0) or "")
+  if (reported and echoed3 == "x") or ticks > 3000 then
+    waiter:close()
+    uv.stop()
+  end
+end)
+uv.run("default")
+assert(reported and reported:find("boom in a hook", 1, true), "not reported: " .. tostring(reported))
+assert(echoed3 == "x", "the segment did not pass: " .. echoed3)
+print("ok a hook's error reaches net:on(\"error\") under uv.run, the segment passes")
 net3:close()
 net4:close()
 
@@ -139,8 +173,10 @@ net4:close()
 net:close()
 collectgarbage() -- the unreferenced network of 2d
 collectgarbage()
-uv.run("nowait") -- close callbacks
-local foreign = 0
-uv.walk(function() foreign = foreign + 1 end)
-assert(synack._uv_handles() == 0, "synack handles left: " .. synack._uv_handles())
-print("ok handles closed (" .. foreign .. " luv handles left, all luv's)")
+uv.run("nowait") -- close callbacks; synack's luv handles go too
+local left = 0
+uv.walk(function() left = left + 1 end)
+local own, held = synack._uv_handles()
+assert(own == 0 and held == 0, "synack handles left: " .. own .. " of its own, " .. held .. " on luv's loop")
+assert(left == 0, left .. " handles left on luv's loop")
+print("ok handles closed (uv.walk finds nothing left)")

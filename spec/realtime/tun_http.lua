@@ -2,7 +2,8 @@
 -- --net): synack against the Linux kernel through a TUN device, on
 -- 198.18.0.0/24 and 2001:db8::/64 only.
 --   1. curl (the kernel's TCP) fetches a page from a synack server, v4 and v6;
---   2. a synack client downloads 1 MiB from python3 -m http.server, byte-exact.
+--   2. a synack client downloads 1 MiB from python3 -m http.server, byte-exact,
+--      over IPv4 and IPv6 (the server listens on both: --bind ::).
 -- Prints "ok <what>" lines; any failure raises. Usage: tun_http.lua workdir
 local synack = require "synack"
 
@@ -85,18 +86,18 @@ local f = assert(io.open(dir .. "/big.bin", "wb"))
 f:write(body)
 f:close()
 os.execute("cd " .. dir .. " && " .. tool .. "sh -c 'echo $$ > py.pid; exec /usr/bin/python3 -m http.server 8000"
-  .. " --bind 198.18.0.1' > py.log 2>&1 &")
+  .. " --bind ::' > py.log 2>&1 &")
 
-local function get(path)
+local function get(h, addr, path)
   local c
   for _ = 1, 100 do -- until python listens (a refused SYN is answered by RST)
-    c = assert(h4:connect("198.18.0.1", 8000))
+    c = assert(h:connect(addr, 8000))
     if c:wait("ESTABLISHED", 5) then break end
     c = nil
     net:advance(0.1)
   end
   assert(c, "python's http.server never answered")
-  local req = "GET " .. path .. " HTTP/1.0\r\nHost: 198.18.0.1\r\n\r\n"
+  local req = "GET " .. path .. " HTTP/1.0\r\nHost: server\r\n\r\n"
   assert(c:send(req) == #req)
   local parts = {}
   while true do
@@ -116,15 +117,18 @@ end
 local function stop_python()
   os.execute("kill $(cat " .. dir .. "/py.pid 2>/dev/null) 2>/dev/null")
 end
-local t0 = net.now
-local ok, head, got, c = pcall(get, "/big.bin")
+for _, v in ipairs({{4, h4, "198.18.0.1"}, {6, h6, "2001:db8::1"}}) do
+  local t0 = net.now
+  local ok, head, got, c = pcall(get, v[2], v[3], "/big.bin")
+  if not ok then stop_python() end
+  assert(ok, head)
+  assert(head and head:find("^HTTP/1%.%d 200"), "bad response head: " .. tostring(head))
+  assert(#got == #body, "got " .. #got .. " bytes, want " .. #body)
+  assert(got == body, "the 1 MiB body differs")
+  print(("ok downloaded 1 MiB from python's http.server over IPv%d byte-exact in %.3f s (%d retransmits)")
+    :format(v[1], net.now - t0, c:info().retransmits))
+end
 stop_python()
-assert(ok, head)
-assert(head and head:find("^HTTP/1%.%d 200"), "bad response head: " .. tostring(head))
-assert(#got == #body, "got " .. #got .. " bytes, want " .. #body)
-assert(got == body, "the 1 MiB body differs")
-print(("ok downloaded 1 MiB from python's http.server byte-exact in %.3f s (%d retransmits)")
-  :format(net.now - t0, c:info().retransmits))
 
 net:close() -- flushes the capture
 synack._uv_run("nowait")

@@ -72,8 +72,11 @@ size_t synack_host_conn_count(const synack_host *h) {
 
 /* The demux hash ---------------------------------------------------------- */
 
-static size_t bucket(const synack_host *h, const synack_addr *raddr,
-                     uint16_t rport, uint16_t lport) {
+/* The demux hash of a 4-tuple (the local address is the host's): SipHash,
+   keyed with the host's secret, so that chains stay short whatever the peers
+   choose. A connection keeps its hash while it is in the table. */
+static uint32_t tuple_hash(const synack_host *h, const synack_addr *raddr,
+                           uint16_t rport, uint16_t lport) {
   uint8_t key[21];
   key[0] = raddr->family;
   memcpy(key + 1, raddr->bytes, 16);
@@ -81,13 +84,17 @@ static size_t bucket(const synack_host *h, const synack_addr *raddr,
   key[18] = (uint8_t)rport;
   key[19] = (uint8_t)(lport >> 8);
   key[20] = (uint8_t)lport;
-  return (size_t)synack__siphash24(h->cfg.isn_secret, key, sizeof key) &
-         (h->nbuckets - 1);
+  return (uint32_t)synack__siphash24(h->cfg.isn_secret, key, sizeof key);
 }
 
 static int same(const synack_addr *a, const synack_addr *b) {
   return a->family == b->family &&
          memcmp(a->bytes, b->bytes, a->family == 4 ? 4 : 16) == 0;
+}
+
+static int owns(const synack_conn *c, const synack_addr *raddr, uint16_t rport,
+                uint16_t lport) {
+  return c->rport == rport && c->lport == lport && same(&c->raddr, raddr);
 }
 
 static void grow(synack_host *h) {
@@ -100,7 +107,7 @@ static void grow(synack_host *h) {
   for (i = 0; i < old; i++) {
     synack_conn *c = ob[i], *cn;
     for (; c; c = cn) {
-      size_t b = bucket(h, &c->raddr, c->rport, c->lport);
+      size_t b = c->hash & (n - 1);
       cn = c->hnext;
       c->hnext = nb[b];
       nb[b] = c;
@@ -111,18 +118,21 @@ static void grow(synack_host *h) {
 
 int synack__hash_insert(synack_conn *c) {
   synack_host *h = c->host;
-  size_t b;
+  synack_conn **head, *x;
   if (c->in_hash)
     return 0;
-  if (synack__hash_lookup(h, &c->raddr, c->rport, c->lport))
-    return SYNACK_EADDRINUSE;
   if (h->nhashed + 1 > h->nbuckets)
     grow(h);
-  b = bucket(h, &c->raddr, c->rport, c->lport);
-  c->hnext = h->buckets[b];
-  h->buckets[b] = c;
+  c->hash = tuple_hash(h, &c->raddr, c->rport, c->lport);
+  head = &h->buckets[c->hash & (h->nbuckets - 1)];
+  for (x = *head; x; x = x->hnext)
+    if (owns(x, &c->raddr, c->rport, c->lport))
+      return SYNACK_EADDRINUSE;
+  c->hnext = *head;
+  *head = c;
   c->in_hash = 1;
   h->nhashed++;
+  h->last = c; /* its first segment comes next */
   return 0;
 }
 
@@ -131,7 +141,7 @@ void synack__hash_remove(synack_conn *c) {
   synack_conn **pp;
   if (!c->in_hash)
     return;
-  pp = &h->buckets[bucket(h, &c->raddr, c->rport, c->lport)];
+  pp = &h->buckets[c->hash & (h->nbuckets - 1)];
   for (; *pp; pp = &(*pp)->hnext) {
     if (*pp == c) {
       *pp = c->hnext;
@@ -147,16 +157,16 @@ void synack__hash_remove(synack_conn *c) {
 
 /*
  * A flow's segments come in runs, so the connection found last is checked
- * first: a bulk transfer then hashes (SipHash) once, not once per segment.
+ * first: a bulk transfer then hashes once, not once per segment.
  */
 synack_conn *synack__hash_lookup(synack_host *h, const synack_addr *raddr,
                                  uint16_t rport, uint16_t lport) {
   synack_conn *c = h->last;
-  if (c && c->rport == rport && c->lport == lport && same(&c->raddr, raddr))
+  if (c && owns(c, raddr, rport, lport))
     return c;
-  c = h->buckets[bucket(h, raddr, rport, lport)];
+  c = h->buckets[tuple_hash(h, raddr, rport, lport) & (h->nbuckets - 1)];
   for (; c; c = c->hnext)
-    if (c->rport == rport && c->lport == lport && same(&c->raddr, raddr))
+    if (owns(c, raddr, rport, lport))
       return (h->last = c);
   return NULL;
 }

@@ -25,6 +25,13 @@ typedef struct qent {
   uint8_t built; /* synack_build's bytes, untouched: no checksum to verify */
 } qent;
 
+/* An address as state records write it ("198.18.0.1", "[2001:db8::1]"). */
+typedef struct addr_text {
+  synack_addr addr;
+  uint8_t len; /* 0: nothing cached yet */
+  char text[48];
+} addr_text;
+
 typedef struct nhost {
   synack_net *net;
   uint32_t index;
@@ -32,6 +39,10 @@ typedef struct nhost {
   synack_link *link;
   synack_host *tcp; /* NULL for a raw host */
   unsigned raw_mask;
+  /* state records format the host's address and its peer's: the text of
+     the last ones formatted is kept (connections come and go by the
+     thousand between the same two addresses) */
+  addr_text self_text, peer_text;
 } nhost;
 
 struct synack_net {
@@ -335,55 +346,53 @@ static synack_verdict host_hook(void *ud, synack_host *h, synack_conn *c,
 
 /* Decimal digits of v at p; returns the end. */
 static char *put_uint(char *p, unsigned v) {
-  char tmp[10];
-  int n = 0;
+  unsigned t = v;
+  char *end;
+  do /* count the digits, then write them from the last */
+    p++;
+  while ((t /= 10) != 0);
+  end = p;
   do
-    tmp[n++] = (char)('0' + v % 10);
+    *--p = (char)('0' + v % 10);
   while ((v /= 10) != 0);
-  while (n > 0)
-    *p++ = tmp[--n];
-  return p;
+  return end;
 }
 
-/* "198.18.0.1:49152" at p (IPv4 only); returns the end. */
-static char *put_v4(char *p, const synack_addr *a, unsigned port) {
-  int i;
-  for (i = 0; i < 4; i++) {
-    if (i)
-      *p++ = '.';
-    p = put_uint(p, a->bytes[i]);
+/* `a` as text at p, in brackets when IPv6, through the one-entry cache t. */
+static char *put_addr(char *p, addr_text *t, const synack_addr *a) {
+  if (t->len == 0 || !synack_addr_equal(&t->addr, a)) {
+    char s[48];
+    size_t k;
+    synack_addr_format(a, s, sizeof s);
+    k = strlen(s);
+    if (a->family == 6) {
+      t->text[0] = '[';
+      memcpy(t->text + 1, s, k);
+      t->text[k + 1] = ']';
+      k += 2;
+    } else {
+      memcpy(t->text, s, k);
+    }
+    t->addr = *a;
+    t->len = (uint8_t)k;
   }
+  memcpy(p, t->text, t->len);
+  return p + t->len;
+}
+
+/* "198.18.0.1:49152 > 198.18.0.2:80" at out (room for 128); its length. */
+static size_t conn_tuple(nhost *nh, const synack_conn *c, char *out) {
+  synack_endpoints ep;
+  char *p;
+  synack_conn_endpoints(c, &ep);
+  p = put_addr(out, &nh->self_text, &ep.local_addr);
   *p++ = ':';
-  return put_uint(p, port);
-}
-
-/* "198.18.0.1:49152 > 198.18.0.2:80" */
-static size_t conn_tuple(const synack_conn *c, char *out, size_t cap) {
-  struct synack_conn_info info;
-  char la[48], ra[48];
-  int k;
-  synack_conn_info(c, &info);
-  /* IPv4, on every state change: by hand, snprintf costs more than the change
-   */
-  if (info.local_addr.family == 4 && info.remote_addr.family == 4 &&
-      cap >= 48) {
-    char *p = put_v4(out, &info.local_addr, info.local_port);
-    *p++ = ' ';
-    *p++ = '>';
-    *p++ = ' ';
-    p = put_v4(p, &info.remote_addr, info.remote_port);
-    *p = '\0';
-    return (size_t)(p - out);
-  }
-  synack_addr_format(&info.local_addr, la, sizeof la);
-  synack_addr_format(&info.remote_addr, ra, sizeof ra);
-  if (info.local_addr.family == 6)
-    k = snprintf(out, cap, "[%s]:%u > [%s]:%u", la, info.local_port, ra,
-                 info.remote_port);
-  else
-    k = snprintf(out, cap, "%s:%u > %s:%u", la, info.local_port, ra,
-                 info.remote_port);
-  return k < 0 ? 0 : ((size_t)k < cap ? (size_t)k : cap - 1);
+  p = put_uint(p, ep.local_port);
+  memcpy(p, " > ", 3);
+  p = put_addr(p + 3, &nh->peer_text, &ep.remote_addr);
+  *p++ = ':';
+  p = put_uint(p, ep.remote_port);
+  return (size_t)(p - out);
 }
 
 static void host_state(void *ud, synack_host *h, synack_conn *c,
@@ -393,7 +402,7 @@ static void host_state(void *ud, synack_host *h, synack_conn *c,
   synack_net *n = nh->net;
   synack_event e = event_of(SYNACK_EV_STATE, nh->index, SYNACK_NOHOST);
   char tuple[128];
-  size_t len = conn_tuple(c, tuple, sizeof tuple);
+  size_t len = conn_tuple(nh, c, tuple);
   (void)h;
   e.from = (uint8_t)from;
   e.to = (uint8_t)to;

@@ -191,6 +191,7 @@ struct synack_conn {
   synack_conn *qnext, *qprev; /* the listener queue it is in */
   int refs;                   /* user retains + the listener's hold */
   int busy;                   /* inside the core: do not free yet */
+  uint32_t hash;              /* the demux hash of its 4-tuple, while in_hash */
   uint8_t in_hash, queue;     /* queue: 0 none, 1 SYN queue, 2 accept queue */
   uint8_t passive, freeing;
   void *data;

@@ -290,6 +290,15 @@ synack_host *synack_conn_host(const synack_conn *c);
 synack_listener *synack_conn_listener(
     const synack_conn *c); /* NULL once accepted or if active */
 synack_state synack_conn_state(const synack_conn *c);
+/* The addresses and ports of the connection (what synack_conn_info has too,
+ * without the cost of filling the rest). */
+typedef struct synack_endpoints {
+  synack_addr local_addr, remote_addr;
+  uint16_t local_port, remote_port;
+} synack_endpoints;
+void synack_conn_endpoints(const synack_conn *c, synack_endpoints *out);
+/* Bytes RECEIVE would return now (in order, not yet read). */
+size_t synack_conn_recv_queued(const synack_conn *c);
 
 /* SEND (3.10.2): bytes queued (may be fewer than len), or ENOTCONN, EPIPE,
  * ECONNRESET... */

@@ -123,6 +123,15 @@ synack_listener *synack_conn_listener(const synack_conn *c) {
 synack_state synack_conn_state(const synack_conn *c) {
   return c->state;
 }
+void synack_conn_endpoints(const synack_conn *c, synack_endpoints *out) {
+  out->local_addr = c->host->cfg.addr;
+  out->remote_addr = c->raddr;
+  out->local_port = c->lport;
+  out->remote_port = c->rport;
+}
+size_t synack_conn_recv_queued(const synack_conn *c) {
+  return c->rcv.len;
+}
 
 static void done(synack_conn *c) {
   c->busy--;

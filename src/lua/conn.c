@@ -30,8 +30,11 @@ void lsynack_conn_tuple(const synack_conn *c, char *out, size_t cap) {
              info.remote_port);
 }
 
+static char conn_mt_key; /* registry: the metatable (lsynack_testudata) */
+
 static lsynack_conn *toconn(lua_State *L, int idx) {
-  return (lsynack_conn *)luaL_checkudata(L, idx, LSYNACK_CONN_MT);
+  return (lsynack_conn *)lsynack_checkudata(L, idx, &conn_mt_key,
+                                            LSYNACK_CONN_MT);
 }
 
 /* The live connection at idx; raises when its network is closed. */
@@ -54,26 +57,48 @@ static void reanchor(lua_State *L, int idx) {
   lsynack_conn *p = (lsynack_conn *)lua_touserdata(L, idx);
   int on = p->c && p->ln->n && synack_conn_state(p->c) != SYNACK_CLOSED &&
            ((p->mask | p->inherit) & (SYNACK_HOOK_ALL | LSYNACK_HOOK_STATE));
+  if (on == p->anchored)
+    return;
   lsynack_anchor(L, p->ln, idx, on);
+  p->anchored = on;
+}
+
+/*
+ * A new userdata for c. Its uservalue holds the network, which the userdata
+ * keeps alive; `hooks` comes with the first c:on(), `parent` when it
+ * inherits a listener's hooks, and c.host is looked up when asked for:
+ * connections come and go by the thousand, most never hooked.
+ */
+static lsynack_conn *newconn(lua_State *L, lsynack_net *ln, synack_conn *c) {
+  lsynack_conn *p = (lsynack_conn *)lua_newuserdata(L, sizeof *p);
+  memset(p, 0, sizeof *p);
+  luaL_setmetatable(L, LSYNACK_CONN_MT);
+  lua_createtable(L, 0, 2);
+  if (lsynack_getobj(L, ln) == LUA_TNIL)
+    luaL_error(L, "synack: network is gone");
+  lua_setfield(L, -2, "net");
+  lua_setuservalue(L, -2);
+  p->ln = ln;
+  p->c = c;
+  p->host = synack_net_host_index(ln->n, synack_conn_host(c));
+  return p;
 }
 
 void lsynack_pushconn(lua_State *L, lsynack_net *ln, synack_conn *c,
                       int adopt) {
   lsynack_conn *p;
   synack_listener *l;
-  int top = lua_gettop(L);
-  if (lsynack_getobj(L, c) == LUA_TUSERDATA &&
-      ((lsynack_conn *)lua_touserdata(L, -1))->c == c) {
-    if (adopt)
-      synack_conn_release(c); /* it holds a retain already */
-    return;
+  /* c's data is its userdata while that lives (conn_gc clears it) */
+  if (synack_conn_get_data(c)) {
+    if (lsynack_getobj(L, c) == LUA_TUSERDATA &&
+        ((lsynack_conn *)lua_touserdata(L, -1))->c == c) {
+      if (adopt)
+        synack_conn_release(c); /* it holds a retain already */
+      return;
+    }
+    lua_pop(L, 1);
   }
-  lua_pop(L, 1);
-  lsynack_pushhost(L, ln, synack_net_host_index(ln->n, synack_conn_host(c)));
-  p = (lsynack_conn *)lsynack_newobj(L, sizeof *p, LSYNACK_CONN_MT, ln, -1);
-  p->ln = ln;
-  p->c = c;
-  p->host = synack_net_host_index(ln->n, synack_conn_host(c));
+  p = newconn(L, ln, c);
   if (!adopt)
     synack_conn_retain(c);
   synack_conn_set_data(c, p);
@@ -86,14 +111,13 @@ void lsynack_pushconn(lua_State *L, lsynack_net *ln, synack_conn *c,
     lua_pop(L, 1);
   }
   reanchor(L, -1);
-  lua_replace(L, top + 1);
-  lua_settop(L, top + 1);
 }
 
 void lsynack_inherit(lua_State *L, int connidx, int listeneridx) {
   lsynack_conn *p = toconn(L, connidx);
-  lsynack_listener *pl =
-      (lsynack_listener *)luaL_checkudata(L, listeneridx, LSYNACK_LISTENER_MT);
+  /* the callers hand a listener (listener_accept's self, or the userdata
+     registered for a connection's listener) */
+  lsynack_listener *pl = (lsynack_listener *)lua_touserdata(L, listeneridx);
   connidx = lua_absindex(L, connidx);
   listeneridx = lua_absindex(L, listeneridx);
   lua_getuservalue(L, connidx);
@@ -108,11 +132,13 @@ void lsynack_inherit(lua_State *L, int connidx, int listeneridx) {
 
 void lsynack_conn_closed(lua_State *L, lsynack_net *ln, synack_conn *c) {
   lsynack_conn *p = synack_conn_get_data(c);
-  if (!p)
+  if (!p || !p->anchored)
     return;
   if (lsynack_getobj(L, c) == LUA_TUSERDATA &&
-      lua_touserdata(L, -1) == (void *)p)
+      lua_touserdata(L, -1) == (void *)p) {
     lsynack_anchor(L, ln, -1, 0);
+    p->anchored = 0;
+  }
   lua_pop(L, 1);
 }
 
@@ -191,8 +217,17 @@ static int conn_send(lua_State *L) {
   size_t ev;
   if (!c)
     return lsynack_pusherror(L, SYNACK_ENOTCONN);
-  snprintf(text, sizeof text, "send %lu", (unsigned long)len);
-  ev = note(p, text);
+  { /* "send 1234", without snprintf's cost on every send */
+    char *q = text + sizeof text;
+    size_t v = len;
+    *--q = '\0';
+    do
+      *--q = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    q -= 5;
+    memcpy(q, "send ", 5);
+    ev = note(p, q);
+  }
   n = synack_conn_send_flags(c, (const uint8_t *)data, len, flags,
                              lsynack_now(p->ln));
   if (n <= 0)
@@ -218,10 +253,9 @@ static int conn_recv(lua_State *L) {
   if (!c)
     return lsynack_pusherror(L, SYNACK_ENOTCONN);
   { /* the buffer holds what is there, not `max` (which may be huge) */
-    struct synack_conn_info i;
-    synack_conn_info(c, &i);
-    if ((lua_Integer)i.recv_queued < max)
-      max = i.recv_queued > 0 ? (lua_Integer)i.recv_queued : 1;
+    size_t queued = synack_conn_recv_queued(c);
+    if ((lua_Integer)queued < max)
+      max = queued > 0 ? (lua_Integer)queued : 1;
   }
   buf = lsynack_netbuf(p->ln, (size_t)max);
   if (!buf)
@@ -422,16 +456,24 @@ static int conn_tostring(lua_State *L) {
   return 1;
 }
 
+/* __index: the methods (first: every method call comes here), then fields. */
 static int conn_index(lua_State *L) {
-  lsynack_conn *p = toconn(L, 1);
-  const char *k = lua_tostring(L, 2);
+  lsynack_conn *p;
+  const char *k;
   struct synack_conn_info i;
+  lua_settop(L, 2);
   lua_pushvalue(L, 2);
   lua_rawget(L, lua_upvalueindex(1));
-  if (!lua_isnil(L, -1) || !k)
+  if (!lua_isnil(L, -1) || lua_type(L, 2) != LUA_TSTRING)
     return 1;
-  if (strcmp(k, "net") == 0 || strcmp(k, "host") == 0) {
+  p = toconn(L, 1);
+  k = lua_tostring(L, 2);
+  if (strcmp(k, "net") == 0) {
     lsynack_getuv(L, 1, k);
+    return 1;
+  }
+  if (strcmp(k, "host") == 0) {
+    lsynack_pushhost(L, p->ln, p->host);
     return 1;
   }
   if (strcmp(k, "state") == 0) {
@@ -463,6 +505,7 @@ static const luaL_Reg conn_methods[] = {
 void lsynack_open_conn(lua_State *L) {
   lsynack_newclass(L, LSYNACK_CONN_MT, conn_methods, conn_index, conn_gc,
                    conn_toclose, conn_tostring);
+  lsynack_register_mt(L, LSYNACK_CONN_MT, &conn_mt_key);
   lua_setfield(L, -3, "conn");
   lua_pop(L, 1);
 }

@@ -81,6 +81,14 @@ unsigned lsynack_hook_add(lua_State *L) {
   }
   luaL_checktype(L, 3, LUA_TFUNCTION);
   lsynack_getuv(L, 1, "hooks");
+  if (!lua_istable(L, -1)) { /* a connection gets its table on first use */
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_getuservalue(L, 1);
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "hooks");
+    lua_pop(L, 1);
+  }
   lua_getfield(L, -1, name);
   if (!lua_istable(L, -1)) {
     lua_pop(L, 1);
@@ -102,6 +110,8 @@ unsigned lsynack_hook_remove(lua_State *L) {
   unsigned m;
   net_of(L, 1, &is_net);
   lsynack_getuv(L, 1, "hooks");
+  if (!lua_istable(L, -1)) /* never hooked */
+    return 0;
   lua_getfield(L, -1, name);
   if (lua_istable(L, -1)) {
     if (lua_isnoneornil(L, 3)) {

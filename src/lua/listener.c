@@ -8,8 +8,11 @@
 
 #include "lnet.h"
 
+static char listener_mt_key; /* registry: the metatable (lsynack_testudata) */
+
 static lsynack_listener *tolistener(lua_State *L, int idx) {
-  return (lsynack_listener *)luaL_checkudata(L, idx, LSYNACK_LISTENER_MT);
+  return (lsynack_listener *)lsynack_checkudata(L, idx, &listener_mt_key,
+                                                LSYNACK_LISTENER_MT);
 }
 
 /* The open listener at idx; raises when it or its network is closed. */
@@ -145,13 +148,17 @@ static int listener_tostring(lua_State *L) {
   return 1;
 }
 
+/* __index: the methods (first: every method call comes here), then fields. */
 static int listener_index(lua_State *L) {
-  lsynack_listener *p = tolistener(L, 1);
-  const char *k = lua_tostring(L, 2);
+  lsynack_listener *p;
+  const char *k;
+  lua_settop(L, 2);
   lua_pushvalue(L, 2);
   lua_rawget(L, lua_upvalueindex(1));
-  if (!lua_isnil(L, -1) || !k)
+  if (!lua_isnil(L, -1) || lua_type(L, 2) != LUA_TSTRING)
     return 1;
+  p = tolistener(L, 1);
+  k = lua_tostring(L, 2);
   if (strcmp(k, "net") == 0 || strcmp(k, "host") == 0) {
     lsynack_getuv(L, 1, k);
     return 1;
@@ -178,6 +185,7 @@ static const luaL_Reg listener_methods[] = {{"_accept", listener_accept},
 void lsynack_open_listener(lua_State *L) {
   lsynack_newclass(L, LSYNACK_LISTENER_MT, listener_methods, listener_index,
                    listener_gc, listener_close, listener_tostring);
+  lsynack_register_mt(L, LSYNACK_LISTENER_MT, &listener_mt_key);
   lua_setfield(L, -3, "listener");
   lua_pop(L, 1);
 }

@@ -6,9 +6,12 @@
  *   network userdata   uservalue: { hosts = {host ud...}, wires = {...},
  *                                   anchors = {[ud] = true}, hooks = {...},
  *                                   trace = {event tables built so far} }
- *   host, wire, listener, connection userdata
+ *   host, wire, listener userdata
  *                      uservalue: { net = network ud, host = host ud,
- *                                   hooks = {event = {fn...}}, parent = ... }
+ *                                   hooks = {event = {fn...}} }
+ *   connection userdata
+ *                      uservalue: { net = network ud, hooks = (on the first
+ *                                   c:on()), parent = its listener's hooks }
  * The network anchors every listener until it is closed and every connection
  * that has a userdata until it is CLOSED, so a script may drop its references
  * and the connection still runs to its end. A weak table in the registry maps
@@ -73,6 +76,7 @@ typedef struct lsynack_conn {
   uint32_t host;
   unsigned mask;    /* own hooks */
   unsigned inherit; /* the listener's, at the time the userdata was made */
+  int anchored;     /* the network's anchors hold it (conn.c) */
 } lsynack_conn;
 
 typedef struct lsynack_listener {
@@ -88,6 +92,17 @@ typedef struct lsynack_wire {
 } lsynack_wire;
 
 /* net.c */
+/*
+ * Type checks by a registry key (the address of a static char of the file
+ * that makes the type) rather than by name: luaL_checkudata's lookup by name
+ * costs several times more, and every method call makes one.
+ * lsynack_register_mt files the metatable named `mt` under `key`;
+ * lsynack_checkudata raises as luaL_checkudata does.
+ */
+void lsynack_register_mt(lua_State *L, const char *mt, const void *key);
+void *lsynack_testudata(lua_State *L, int idx, const void *key);
+void *lsynack_checkudata(lua_State *L, int idx, const void *key,
+                         const char *mt);
 lsynack_net *lsynack_checknet(lua_State *L, int idx); /* raises when closed */
 /* Raise when called from inside a hook: `what` names the call. */
 void lsynack_nothook(lua_State *L, lsynack_net *ln, const char *what);

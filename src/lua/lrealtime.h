@@ -2,20 +2,22 @@
  * lrealtime.h: the binding of real time (realtime.c) and of the real links
  * (reallink.c): synack.network{clock = "real"}, net:udp{...}, net:tun{...}.
  *
- * A real network has a clock (loop.h) on the Lua state's libuv loop: luv's
- * when luv is loaded (plain `require "luv"`, luvit, Neovim's vim.uv), else a
- * loop synack owns. The network's uservalue holds the realtime userdata under
- * "realtime"; net.c asks lsynack_rt_get() and hands its loop-driving
- * primitives (_run, _stepq, _setnow) to the functions below when it is set.
+ * A real network has a clock (loop.h) on the Lua state's libuv loop, which
+ * synack owns, embedded in luv's when luv is loaded (plain `require "luv"`,
+ * luvit, Neovim's vim.uv): see luvbox.h. The network's uservalue holds the
+ * realtime userdata under "realtime"; net.c asks lsynack_rt_get() and hands
+ * its loop-driving primitives (_run, _stepq, _setnow) to the functions below
+ * when it is set.
  *
  * Who runs the loop:
- * - synack's own loop: only net:run(), net:run_until(), net:advance() and the
+ * - without luv: only net:run(), net:run_until(), net:advance() and the
  *   blocking-style calls, from the main chunk (or any coroutine the network
- *   does not run);
- * - luv's loop: the same, when the script is not inside uv.run(); and when
- *   the host program runs the loop (uv.run(), Neovim), synack just progresses
- *   inside it: its timer and links are ordinary handles, its Lua callbacks
- *   run through luv's cb_pcall, and the tasks of net:spawn() are resumed.
+ *   does not run), run synack's loop;
+ * - with luv: the same calls run luv's loop, when the script is not inside
+ *   uv.run(); and when the host program runs it (uv.run(), Neovim), synack
+ *   just progresses inside it: luv's callbacks step synack's loop (so Lua
+ *   runs under luv's callback pcall), and the tasks of net:spawn() are
+ *   resumed.
  * Driving the loop from a hook, a task or a libuv callback raises an error.
  */
 #ifndef LSYNACK_REALTIME_H
@@ -40,8 +42,21 @@ int lsynack_rt_wanted(lua_State *L, int idx);
  * `nil, err, code` and returns 3.
  */
 int lsynack_rt_open(lua_State *L, lsynack_net *ln, int netidx);
-/* Close the clock of the network at netidx (a no-op for virtual ones). */
-void lsynack_rt_close(lua_State *L, int netidx);
+/*
+ * Close the clock of the network at netidx (a no-op for virtual ones). From
+ * __gc (`collecting`) no Lua is called: the close callbacks then run the
+ * next time the loop runs, or when the state closes.
+ */
+void lsynack_rt_close(lua_State *L, int netidx, int collecting);
+/* Under luv: have luv's loop step synack's soon (after a link was made). */
+void lsynack_rt_kick(lua_State *L, lsynack_rt *rt);
+/*
+ * Report an error (at msgidx, from `what`) of a network whose loop is
+ * embedded in luv's through luv's callback pcall; returns 0 (nothing done)
+ * when it is not: lsynack_report then prints it.
+ */
+int lsynack_rt_report(lua_State *L, lsynack_net *ln, const char *what,
+                      int msgidx);
 /* The realtime record of the network at netidx, or NULL (virtual time). */
 lsynack_rt *lsynack_rt_get(lua_State *L, int netidx);
 /* Move the network's clock to the real time. NULL is allowed. */

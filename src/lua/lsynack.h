@@ -52,5 +52,7 @@ synack_segment *lsynack_tosegment(lua_State *L, int idx);
 void lsynack_open_segment(lua_State *L);
 void lsynack_open_capture(lua_State *L);
 void lsynack_open_net(lua_State *L);
+/* synack.ksock: the kernel's sockets, for synack.pkt's kernel target. */
+void lsynack_open_ksock(lua_State *L);
 
 #endif

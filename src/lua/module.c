@@ -52,5 +52,6 @@ int luaopen_synack_core(lua_State *L) {
   lsynack_open_segment(L);
   lsynack_open_capture(L);
   lsynack_open_net(L);
+  lsynack_open_ksock(L);
   return 1;
 }

@@ -12,6 +12,31 @@
 #include "lrealtime.h"
 
 static char objs_key; /* registry: weak table, C pointer -> userdata */
+static char net_mt_key; /* registry: the network metatable (lsynack_testudata) */
+
+/* Type checks ------------------------------------------------------------ */
+
+void lsynack_register_mt(lua_State *L, const char *mt, const void *key) {
+  luaL_getmetatable(L, mt);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+}
+
+void *lsynack_testudata(lua_State *L, int idx, const void *key) {
+  void *p = lua_touserdata(L, idx);
+  int ok;
+  if (!p || !lua_getmetatable(L, idx))
+    return NULL;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, key);
+  ok = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return ok ? p : NULL;
+}
+
+void *lsynack_checkudata(lua_State *L, int idx, const void *key,
+                         const char *mt) {
+  void *p = lsynack_testudata(L, idx, key);
+  return p ? p : luaL_checkudata(L, idx, mt); /* raises, as it words it */
+}
 
 /* Registry of objects --------------------------------------------------- */
 
@@ -151,7 +176,7 @@ void lsynack_report(lua_State *L, lsynack_net *ln, const char *what,
     }
     lua_pop(L, 1);
   }
-  if (!handled) {
+  if (!handled && !lsynack_rt_report(L, ln, what, msgidx)) {
     const char *msg = lua_tostring(L, msgidx);
     fprintf(stderr, "synack: error in %s: %s\n", what,
             msg ? msg : "(error object)");
@@ -165,6 +190,10 @@ void lsynack_nothook(lua_State *L, lsynack_net *ln, const char *what) {
                "synack: %s cannot be called from inside a hook or callback "
                "(hooks must not run or change the network re-entrantly)",
                what);
+}
+
+static lsynack_net *tonet(lua_State *L, int idx) {
+  return (lsynack_net *)lsynack_checkudata(L, idx, &net_mt_key, LSYNACK_NET_MT);
 }
 
 /* Callbacks from the core ------------------------------------------------- */
@@ -207,16 +236,16 @@ static void on_tap(void *ud, synack_net *n, const uint8_t *pkt, size_t len,
 /* The network userdata ---------------------------------------------------- */
 
 lsynack_net *lsynack_checknet(lua_State *L, int idx) {
-  lsynack_net *ln = (lsynack_net *)luaL_checkudata(L, idx, LSYNACK_NET_MT);
+  lsynack_net *ln = tonet(L, idx);
   if (!ln->n)
     luaL_error(L, "synack: the network is closed");
   return ln;
 }
 
-/* Read synack.network{clock =, seed =, trace =}. */
+/* Read synack.network{clock =, seed =, trace =}; *trace -1 when not given. */
 static void read_net_opts(lua_State *L, uint64_t *seed, int *trace) {
   *seed = 1;
-  *trace = 1;
+  *trace = -1;
   if (lua_isnoneornil(L, 1))
     return;
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -245,7 +274,7 @@ static void read_net_opts(lua_State *L, uint64_t *seed, int *trace) {
   }
 }
 
-/* synack.network{clock = "virtual", seed = 1, trace = true} */
+/* synack.network{clock = "virtual", seed = 1, trace = (not real)} */
 static int net_new(lua_State *L) {
   synack_net_callbacks cb;
   lsynack_net *ln;
@@ -253,6 +282,8 @@ static int net_new(lua_State *L) {
   int trace, real, rc;
   read_net_opts(L, &seed, &trace);
   real = lsynack_rt_wanted(L, 1); /* before the userdata: see lrealtime.h */
+  if (trace < 0)
+    trace = !real; /* a real network may run for days: no trace unless asked */
   ln = (lsynack_net *)lua_newuserdata(L, sizeof *ln);
   memset(ln, 0, sizeof *ln);
   luaL_setmetatable(L, LSYNACK_NET_MT);
@@ -313,9 +344,9 @@ static void net_free(lua_State *L, lsynack_net *ln) {
 }
 
 static int net_gc(lua_State *L) {
-  lsynack_net *ln = (lsynack_net *)luaL_checkudata(L, 1, LSYNACK_NET_MT);
+  lsynack_net *ln = tonet(L, 1);
   if (ln->n)
-    lsynack_rt_close(L, 1);
+    lsynack_rt_close(L, 1, 1);
   net_free(L, ln);
   return 0;
 }
@@ -323,17 +354,17 @@ static int net_gc(lua_State *L) {
 /* net:close(): free everything now; every object of the network is dead after.
  */
 static int net_close(lua_State *L) {
-  lsynack_net *ln = (lsynack_net *)luaL_checkudata(L, 1, LSYNACK_NET_MT);
+  lsynack_net *ln = tonet(L, 1);
   if (ln->n) {
     lsynack_nothook(L, ln, "net:close");
-    lsynack_rt_close(L, 1);
+    lsynack_rt_close(L, 1, 0);
   }
   net_free(L, ln);
   return 0;
 }
 
 static int net_tostring(lua_State *L) {
-  lsynack_net *ln = (lsynack_net *)luaL_checkudata(L, 1, LSYNACK_NET_MT);
+  lsynack_net *ln = tonet(L, 1);
   if (!ln->n) {
     lua_pushliteral(L, "synack.network (closed)");
     return 1;
@@ -383,7 +414,7 @@ static int net_step(lua_State *L) {
   lsynack_rt *rt;
   lsynack_nothook(L, ln, "net:step");
   ln->L = L;
-  if ((rt = lsynack_rt_get(L, 1)) != NULL)
+  if ((rt = ln->rt) != NULL)
     return real_step(L, ln, rt);
   if (!synack_net_step(ln->n, &idx))
     return 0;
@@ -399,7 +430,7 @@ static int net_stepq(lua_State *L) {
   lsynack_rt *rt;
   lsynack_nothook(L, ln, "net:step");
   ln->L = L;
-  if ((rt = lsynack_rt_get(L, 1)) != NULL)
+  if ((rt = ln->rt) != NULL)
     return lsynack_rt_stepq(L, rt);
   r = synack_net_step(ln->n, &idx);
   if (r && idx == SIZE_MAX)
@@ -422,7 +453,7 @@ static int net_run_raw(lua_State *L) {
   lsynack_rt *rt;
   lsynack_nothook(L, ln, "net:run");
   ln->L = L;
-  if ((rt = lsynack_rt_get(L, 1)) != NULL)
+  if ((rt = ln->rt) != NULL)
     return lsynack_rt_run(L, rt);
   if (stop_on_wake)
     ln->woken = 0;
@@ -468,7 +499,7 @@ static int net_alarm(lua_State *L) {
 /* net:_setnow(t_seconds): move the clock forward (never back). */
 static int net_setnow(lua_State *L) {
   lsynack_net *ln = lsynack_checknet(L, 1);
-  lsynack_rt *rt = lsynack_rt_get(L, 1);
+  lsynack_rt *rt = ln->rt;
   if (rt)
     return lsynack_rt_setnow(L, rt);
   synack_net_set_now(ln->n, lsynack_checktime(L, 2, 0));
@@ -487,14 +518,14 @@ static int net_deadline(lua_State *L) {
 
 /* net:_in_hook() -> true while a hook or callback of this network runs. */
 static int net_in_hook(lua_State *L) {
-  lsynack_net *ln = (lsynack_net *)luaL_checkudata(L, 1, LSYNACK_NET_MT);
+  lsynack_net *ln = tonet(L, 1);
   lua_pushboolean(L, ln->in_hook > 0);
   return 1;
 }
 
 /* net:_lua() -> a table the Lua side keeps per network. */
 static int net_lua(lua_State *L) {
-  luaL_checkudata(L, 1, LSYNACK_NET_MT);
+  tonet(L, 1);
   lsynack_getuv(L, 1, "lua");
   return 1;
 }
@@ -670,16 +701,19 @@ static const luaL_Reg net_methods[] = {{"wire", lsynack_net_wire},
 
 /* __index: methods first, then the fields `now`, `seed`-less properties. */
 static int net_index(lua_State *L) {
-  lsynack_net *ln = (lsynack_net *)luaL_checkudata(L, 1, LSYNACK_NET_MT);
-  const char *k = lua_tostring(L, 2);
+  lsynack_net *ln;
+  const char *k;
+  lua_settop(L, 2);
   lua_pushvalue(L, 2);
   lua_rawget(L, lua_upvalueindex(1));
-  if (!lua_isnil(L, -1) || !k)
+  if (!lua_isnil(L, -1) || lua_type(L, 2) != LUA_TSTRING)
     return 1;
+  ln = tonet(L, 1);
+  k = lua_tostring(L, 2);
   if (strcmp(k, "now") == 0) {
     if (!ln->n)
       return 0;
-    lsynack_rt_sync(lsynack_rt_get(L, 1)); /* real time: read the clock */
+    lsynack_rt_sync(ln->rt); /* real time: read the clock */
     lua_pushnumber(L, (lua_Number)synack_net_now(ln->n) / 1e6);
     return 1;
   }
@@ -695,6 +729,7 @@ static int net_index(lua_State *L) {
 static void net_metatable(lua_State *L) {
   lsynack_newclass(L, LSYNACK_NET_MT, net_methods, net_index, net_gc, net_close,
                    net_tostring);
+  lsynack_register_mt(L, LSYNACK_NET_MT, &net_mt_key);
 }
 
 void lsynack_open_net(lua_State *L) {

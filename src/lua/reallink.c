@@ -67,6 +67,7 @@ static void push_link(lua_State *L, synack_link *link, const char *mt) {
   lua_pushvalue(L, -2);
   lua_rawseti(L, -2, (lua_Integer)synack_net_link_count(ln->n));
   lua_pop(L, 1);
+  lsynack_rt_kick(L, lsynack_rt_get(L, 1)); /* its socket gets watched */
 }
 
 static int push_link_error(lua_State *L, int err, int uverr, const char *what) {

@@ -1,40 +1,16 @@
 /*
  * realtime.c: synack.network{clock = "real"}: the network's clock on the Lua
- * state's libuv loop, luv loop sharing, and running that loop from Lua
- * (lrealtime.h).
+ * state's libuv loop (synack's own, embedded in luv's when luv is loaded:
+ * uvbox.c), and running the loop from Lua (lrealtime.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lrealtime.h"
+#include "luvbox.h"
 
-#define LSYNACK_UVBOX_MT "synack.uvloop"
 #define LSYNACK_RT_MT "synack.realtime"
-
-/*
- * luv keeps its per-state context in the registry under this string key, as
- * a userdata whose first fields are stable across luv versions (luv.h's
- * luv_ctx_t): the loop, the main thread, the callback pcall. Only those are
- * read here; luv's header is not needed.
- */
-#define LUV_CONTEXT_KEY "luv_context"
-typedef int (*luv_pcall_fn)(lua_State *L, int nargs, int nresults, int flags);
-typedef struct luv_ctx_head {
-  uv_loop_t *loop;
-  lua_State *L;
-  luv_pcall_fn cb_pcall;
-} luv_ctx_head;
-
-/* The state's loop record (one per Lua state, in the registry). */
-typedef struct lsynack_uvbox {
-  synack_uvloop *ul;
-  lua_State *mainL;   /* luv's main thread, or NULL on synack's own loop */
-  luv_pcall_fn pcall; /* luv's callback pcall, or NULL */
-  lua_State
-      *driver; /* the thread running the loop from synack, while it does */
-  int depth;   /* synack's loop runs in progress (0 or 1) */
-} lsynack_uvbox;
 
 struct lsynack_rt {
   lsynack_net *ln;
@@ -45,61 +21,6 @@ struct lsynack_rt {
   int ticking;       /* running the network from the timer */
   int stopped;       /* net:stop() */
 };
-
-static char box_key; /* registry: the state's lsynack_uvbox userdata */
-
-/* The loop record -------------------------------------------------------- */
-
-/* luv's context when luv is loaded in this state, else NULL. */
-static const luv_ctx_head *luv_context(lua_State *L) {
-  const luv_ctx_head *ctx;
-  lua_pushliteral(L, LUV_CONTEXT_KEY);
-  lua_rawget(L, LUA_REGISTRYINDEX);
-  ctx = lua_type(L, -1) == LUA_TUSERDATA ? lua_touserdata(L, -1) : NULL;
-  lua_pop(L, 1);
-  if (ctx && ctx->loop && ctx->L && ctx->cb_pcall)
-    return ctx;
-  return NULL;
-}
-
-static int box_gc(lua_State *L) {
-  lsynack_uvbox *box = luaL_checkudata(L, 1, LSYNACK_UVBOX_MT);
-  if (box->ul)
-    synack_uvloop_release(box->ul);
-  box->ul = NULL;
-  return 0;
-}
-
-/* Push nothing; returns the state's loop record, made on first use. */
-static lsynack_uvbox *get_box(lua_State *L, int *err) {
-  const luv_ctx_head *ctx = luv_context(L);
-  lsynack_uvbox *box;
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &box_key);
-  box = lua_touserdata(L, -1);
-  lua_pop(L, 1);
-  /* Our own loop, idle, and luv came along since: move to luv's. */
-  if (box && ctx && box->ul && synack_uvloop_owned(box->ul) &&
-      synack_uvloop_handles(box->ul) == 0) {
-    synack_uvloop_release(box->ul);
-    box->ul = NULL;
-  }
-  if (box && box->ul)
-    return box;
-  if (!box) {
-    box = lua_newuserdata(L, sizeof *box);
-    memset(box, 0, sizeof *box);
-    if (luaL_newmetatable(L, LSYNACK_UVBOX_MT)) {
-      lua_pushcfunction(L, box_gc);
-      lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &box_key);
-  }
-  box->ul = synack_uvloop_new(ctx ? ctx->loop : NULL, err);
-  box->mainL = ctx ? ctx->L : NULL;
-  box->pcall = ctx ? ctx->cb_pcall : NULL;
-  return box->ul ? box : NULL;
-}
 
 /* Push `nil, "ENAME: message", "ENAME"` for a libuv error. */
 static int push_uverror(lua_State *L, int uverr, const char *what) {
@@ -198,27 +119,23 @@ static int tick_lua(lua_State *L) {
 }
 
 /*
- * The clock's timer fired. Cross into Lua on the thread running the loop
- * (ours while synack drives it, luv's main thread otherwise), through luv's
- * cb_pcall when luv is there, so that the host's rules for callbacks apply.
+ * The clock's timer fired, inside a run of synack's loop: from synack's own
+ * run (net:run() and friends) or, when the loop is embedded in luv's, from
+ * a luv callback, which luv calls through its callback pcall. Cross into Lua
+ * protected, on the thread that runs the loop.
  */
 static void on_tick(void *ud, synack_clock *c, uint64_t now) {
   lsynack_rt *rt = ud;
-  lsynack_uvbox *box = rt->box;
-  lua_State *L = box->depth > 0 ? box->driver : box->mainL;
+  lua_State *L = rt->box->runL;
   (void)c;
   (void)now;
   if (!L || !rt->ln->n)
     return;
   lua_pushcfunction(L, tick_lua);
   lua_pushlightuserdata(L, rt);
-  if (box->pcall) {
-    int r = box->pcall(L, 1, 0, 0);
-    if (r > 0)
-      lua_pop(L, r);
-  } else if (lua_pcall(L, 1, 0, 0) != 0) {
-    fprintf(stderr, "synack: error in the real-time clock: %s\n",
-            lua_tostring(L, -1));
+  if (lua_pcall(L, 1, 0, 0) != 0) {
+    if (rt->ln->n)
+      lsynack_report(L, rt->ln, "the real-time clock", -1);
     lua_pop(L, 1);
   }
 }
@@ -234,7 +151,7 @@ int lsynack_rt_wanted(lua_State *L, int idx) {
          strcmp(lua_tostring(L, -1), "real") == 0;
   lua_pop(L, 1);
   if (real)
-    (void)get_box(L, &err); /* errors come again in lsynack_rt_open */
+    (void)lsynack_uvbox_get(L, &err); /* errors come again in rt_open */
   return real;
 }
 
@@ -243,7 +160,7 @@ int lsynack_rt_open(lua_State *L, lsynack_net *ln, int netidx) {
   lsynack_rt *rt;
   int err = 0;
   netidx = lua_absindex(L, netidx);
-  box = get_box(L, &err);
+  box = lsynack_uvbox_get(L, &err);
   if (!box)
     return err > SYNACK__ERR_BASE && err < SYNACK__ERR_END
                ? lsynack_pusherror(L, err)
@@ -283,15 +200,25 @@ lsynack_rt *lsynack_rt_get(lua_State *L, int netidx) {
   return rt;
 }
 
-void lsynack_rt_close(lua_State *L, int netidx) {
+void lsynack_rt_close(lua_State *L, int netidx, int collecting) {
   lsynack_rt *rt = lsynack_rt_get(L, netidx);
   if (!rt || !rt->clk)
     return;
   synack_clock_close(rt->clk);
   rt->clk = NULL;
   rt->ln->rt = NULL;
-  if (rt->box->depth > 0)
-    uv_stop(synack_uvloop_loop(rt->box->ul));
+  if (!collecting)
+    lsynack_uvbox_kick(L, rt->box); /* the close callbacks run soon */
+}
+
+void lsynack_rt_kick(lua_State *L, lsynack_rt *rt) {
+  if (rt)
+    lsynack_uvbox_kick(L, rt->box);
+}
+
+int lsynack_rt_report(lua_State *L, lsynack_net *ln, const char *what,
+                      int msgidx) {
+  return ln->rt ? lsynack_uvbox_report(L, ln->rt->box, what, msgidx) : 0;
 }
 
 void lsynack_rt_sync(lsynack_rt *rt) {
@@ -303,9 +230,18 @@ synack_clock *lsynack_rt_clock(lsynack_rt *rt) {
   return rt ? rt->clk : NULL;
 }
 
+/*
+ * Also, under luv, make luv's loop step synack's soon: the call about to be
+ * made may give the network work (a send, a connect) while luv's loop has
+ * nothing else to do. luv's handles are luv's, any thread of the state may
+ * call their methods; its main thread is the one that is always there.
+ */
 uint64_t lsynack_now(lsynack_net *ln) {
-  if (ln->rt && ln->rt->clk && ln->n)
+  if (ln->rt && ln->rt->clk && ln->n) {
     synack_clock_sync(ln->rt->clk);
+    if (ln->rt->box->mainL)
+      lsynack_uvbox_kick(ln->rt->box->mainL, ln->rt->box);
+  }
   return synack_net_now(ln->n);
 }
 
@@ -398,7 +334,7 @@ static void check_can_drive(lua_State *L, lsynack_rt *rt, const char *what) {
   if (rt->ln->in_hook || rt->ticking)
     luaL_error(L, "synack: %s cannot be called from inside a hook or callback",
                what);
-  if (rt->box->depth > 0)
+  if (rt->box->depth > 0 || rt->box->stepping)
     luaL_error(L,
                "synack: %s cannot run the loop from inside a libuv callback "
                "(the loop is already running)",
@@ -414,6 +350,33 @@ static void check_can_drive(lua_State *L, lsynack_rt *rt, const char *what) {
 typedef enum { RUN_IDLE, RUN_LIMIT, RUN_WOKEN, RUN_EVENT, RUN_STOPPED } run_why;
 
 /*
+ * Arm the clock (and, embedded, luv's handles) for a wait; then whether
+ * anything could wake the loop: synack's loop (not counting the time limit
+ * when it is only a polling interval, `poll`), or, embedded, anything else on
+ * luv's loop.
+ */
+static int ready_to_wait(lua_State *L, lsynack_rt *rt, int poll) {
+  lsynack_uvbox *box = rt->box;
+  uv_loop_t *own = synack_uvloop_loop(box->ul);
+  synack_clock_arm(rt->clk);
+  lsynack_uvbox_sync(L, box);
+  if (poll ? synack_clock_loop_alive(rt->clk) : uv_loop_alive(own))
+    return 1;
+  return lsynack_uvbox_host_alive(L, box);
+}
+
+/* Run the loop once (UV_RUN_ONCE): luv's when embedded, else synack's. */
+static void run_once(lua_State *L, lsynack_uvbox *box) {
+  if (box->embedded) {
+    uv_run(box->hostloop, UV_RUN_ONCE); /* luv's callbacks step synack's */
+    return;
+  }
+  box->runL = L;
+  uv_run(synack_uvloop_loop(box->ul), UV_RUN_ONCE);
+  box->runL = NULL;
+}
+
+/*
  * Run the loop until: net:stop() (or the network closes), something a waiter
  * may care about happened (stop_on_wake), any event was processed
  * (stop_on_event), the time limit (network time, SYNACK_NEVER: none), or
@@ -424,15 +387,15 @@ static run_why drive(lua_State *L, lsynack_rt *rt, uint64_t limit, int poll,
                      int stop_on_wake, int stop_on_event, const char *what) {
   lsynack_uvbox *box = rt->box;
   lsynack_net *ln = rt->ln;
-  uv_loop_t *loop = synack_uvloop_loop(box->ul);
   uint64_t events0 = rt->events;
   run_why why;
+  int err = 0;
   check_can_drive(L, rt, what);
+  (void)lsynack_uvbox_get(L, &err); /* embed if luv came since */
   if (stop_on_wake)
     ln->woken = 0;
   rt->stopped = 0;
   synack_clock_set_limit(rt->clk, limit);
-  box->driver = L;
   box->depth++;
   for (;;) {
     run_due_protected(L, rt);
@@ -444,20 +407,19 @@ static run_why drive(lua_State *L, lsynack_rt *rt, uint64_t limit, int poll,
       why = RUN_EVENT;
     else if (limit != SYNACK_NEVER && synack_clock_now(rt->clk) >= limit)
       why = RUN_LIMIT;
-    else if (poll ? !synack_clock_loop_alive(rt->clk) : !uv_loop_alive(loop))
+    else if (!ready_to_wait(L, rt, poll))
       why = RUN_IDLE; /* a polling limit alone keeps nothing alive */
     else {
-      synack_clock_arm(rt->clk);
-      uv_run(loop, UV_RUN_ONCE);
+      run_once(L, box);
       continue;
     }
     break;
   }
   box->depth--;
-  box->driver = NULL;
   if (rt->clk) {
     synack_clock_set_limit(rt->clk, SYNACK_NEVER);
     synack_clock_sync(rt->clk);
+    lsynack_uvbox_sync(L, box);
   }
   rt->stopped = 0;
   return why;
@@ -527,7 +489,7 @@ static int net_stop(lua_State *L) {
   lsynack_rt *rt = check_rt(L);
   rt->stopped = 1;
   if (rt->box->depth > 0)
-    uv_stop(synack_uvloop_loop(rt->box->ul));
+    uv_stop(lsynack_uvbox_loop(rt->box)); /* the driver returns soon */
   return 0;
 }
 
@@ -542,7 +504,7 @@ static int net_real(lua_State *L) {
   if (!rt)
     return 0;
   lua_createtable(L, 0, 3);
-  lua_pushstring(L, rt->box->mainL ? "luv" : "own");
+  lua_pushstring(L, rt->box->embedded ? "luv" : "own");
   lua_setfield(L, -2, "loop");
   lua_pushinteger(
       L, rt->box->ul ? (lua_Integer)synack_uvloop_handles(rt->box->ul) : 0);
@@ -552,38 +514,38 @@ static int net_real(lua_State *L) {
   return 1;
 }
 
-/* synack.core._uv_handles() -> synack's handles open on this state's loop. */
+/*
+ * synack.core._uv_handles() -> synack's handles open (or closing) on its own
+ * loop, and the luv handles it holds on luv's loop (0 or 3).
+ */
 static int core_uv_handles(lua_State *L) {
-  lsynack_uvbox *box;
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &box_key);
-  box = lua_touserdata(L, -1);
-  lua_pop(L, 1);
+  lsynack_uvbox *box = lsynack_uvbox_peek(L);
   lua_pushinteger(
       L, box && box->ul ? (lua_Integer)synack_uvloop_handles(box->ul) : 0);
-  return 1;
+  lua_pushinteger(L, lsynack_uvbox_luv_handles(box));
+  return 2;
 }
 
 /*
- * synack.core._uv_run([mode]): run the state's loop once ("once") or without
+ * synack.core._uv_run([mode]): run synack's loop once ("once") or without
  * blocking ("nowait", the default), e.g. so that close callbacks run after a
- * network was closed on synack's own loop.
+ * network was closed. Embedded in luv's loop, both step it without blocking.
  */
 static int core_uv_run(lua_State *L) {
   static const char *const modes[] = {"nowait", "once", NULL};
-  lsynack_uvbox *box;
+  lsynack_uvbox *box = lsynack_uvbox_peek(L);
   int mode = luaL_checkoption(L, 1, "nowait", modes);
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &box_key);
-  box = lua_touserdata(L, -1);
-  lua_pop(L, 1);
   if (!box || !box->ul)
     return 0;
-  if (box->depth > 0)
+  if (box->depth > 0 || box->stepping)
     luaL_error(L, "synack: the loop is already running");
-  box->driver = L;
+  if (mode == 0 || box->embedded) {
+    lsynack_uvbox_step(L, box);
+    return 0;
+  }
   box->depth++;
-  uv_run(synack_uvloop_loop(box->ul), mode ? UV_RUN_ONCE : UV_RUN_NOWAIT);
+  run_once(L, box);
   box->depth--;
-  box->driver = NULL;
   return 0;
 }
 

@@ -8,17 +8,17 @@
 #include "err.h"
 
 struct synack_uvloop {
-  uv_loop_t *loop;
-  uv_loop_t own; /* the loop, when synack owns it */
-  int owned;
-  int released;   /* the owner let go */
-  size_t handles; /* open (or closing) handles of synack's */
+  uv_loop_t loop;
+  synack_clock *clocks; /* every open clock, for synack_uvloop_next */
+  size_t handles;       /* open (or closing) handles of synack's */
+  int fresh;            /* a handle opened since the loop last ran */
 };
 
 struct synack_clock {
   uv_timer_t timer; /* first: the handles' data points back here */
   uv_prepare_t prepare;
   synack_uvloop *ul;
+  synack_clock *next, **pprev; /* in ul->clocks while open */
   synack_net *net;
   synack_clock_tick tick;
   void *ud;
@@ -34,33 +34,24 @@ struct synack_clock {
 /* The loop ------------------------------------------------------------------
  */
 
-synack_uvloop *synack_uvloop_new(uv_loop_t *shared, int *err) {
+synack_uvloop *synack_uvloop_new(int *err) {
   synack_uvloop *ul = calloc(1, sizeof *ul);
   int rc;
   if (!ul) {
     *err = SYNACK_ENOMEM;
     return NULL;
   }
-  if (shared) {
-    ul->loop = shared;
-    return ul;
-  }
-  rc = uv_loop_init(&ul->own);
+  rc = uv_loop_init(&ul->loop);
   if (rc < 0) {
     free(ul);
     *err = rc;
     return NULL;
   }
-  ul->loop = &ul->own;
-  ul->owned = 1;
   return ul;
 }
 
 uv_loop_t *synack_uvloop_loop(const synack_uvloop *ul) {
-  return ul->loop;
-}
-int synack_uvloop_owned(const synack_uvloop *ul) {
-  return ul->owned;
+  return (uv_loop_t *)&ul->loop;
 }
 size_t synack_uvloop_handles(const synack_uvloop *ul) {
   return ul->handles;
@@ -68,17 +59,11 @@ size_t synack_uvloop_handles(const synack_uvloop *ul) {
 
 void synack__uvloop_opened(synack_uvloop *ul) {
   ul->handles++;
-}
-
-/* Free the struct once the owner is gone and no handle refers to it. */
-static void maybe_free(synack_uvloop *ul) {
-  if (ul->released && ul->handles == 0 && !ul->owned)
-    free(ul);
+  ul->fresh = 1; /* its watcher reaches the backend when the loop runs */
 }
 
 void synack__uvloop_closed(synack_uvloop *ul) {
   ul->handles--;
-  maybe_free(ul);
 }
 
 /* Count the handles that are not closing yet. */
@@ -87,27 +72,36 @@ static void count_open(uv_handle_t *h, void *arg) {
     ++*(size_t *)arg;
 }
 
-/*
- * An owned loop whose handles are all closing is run until their close
- * callbacks have run, then closed. One with a handle still open (its owner
- * was not closed first, which only happens while the process exits) is left
- * as it is: closing a handle behind its owner's back would free it twice.
- */
 void synack_uvloop_release(synack_uvloop *ul) {
   size_t open = 0;
   if (!ul)
     return;
-  ul->released = 1;
-  if (!ul->owned) {
-    maybe_free(ul);
-    return;
-  }
-  uv_walk(ul->loop, count_open, &open);
+  uv_walk(&ul->loop, count_open, &open);
   if (open)
-    return; /* leaked on purpose, see above */
-  while (uv_loop_close(ul->loop) == UV_EBUSY)
-    uv_run(ul->loop, UV_RUN_DEFAULT);
+    return; /* leaked on purpose, see loop.h */
+  while (uv_loop_close(&ul->loop) == UV_EBUSY)
+    uv_run(&ul->loop, UV_RUN_DEFAULT);
   free(ul);
+}
+
+int synack_uvloop_fd(const synack_uvloop *ul) {
+  return uv_backend_fd(&ul->loop);
+}
+
+int synack_uvloop_next(synack_uvloop *ul, int *alive) {
+  synack_clock *c;
+  uv_update_time(&ul->loop); /* the clocks' timers start from now */
+  for (c = ul->clocks; c; c = c->next)
+    synack_clock_arm(c);
+  *alive = uv_loop_alive(&ul->loop);
+  if (!*alive)
+    return -1;
+  return ul->fresh ? 0 : uv_backend_timeout(&ul->loop);
+}
+
+void synack_uvloop_step(synack_uvloop *ul) {
+  ul->fresh = 0;
+  uv_run(&ul->loop, UV_RUN_NOWAIT);
 }
 
 /* The clock -----------------------------------------------------------------
@@ -124,7 +118,7 @@ synack_clock *synack_clock_new(synack_uvloop *ul, synack_net *n,
     *err = SYNACK_ENOMEM;
     return NULL;
   }
-  rc = uv_timer_init(ul->loop, &c->timer);
+  rc = uv_timer_init(&ul->loop, &c->timer);
   if (rc < 0) {
     free(c);
     *err = rc;
@@ -132,7 +126,7 @@ synack_clock *synack_clock_new(synack_uvloop *ul, synack_net *n,
   }
   synack__uvloop_opened(ul);
   c->open = 1;
-  rc = uv_prepare_init(ul->loop, &c->prepare);
+  rc = uv_prepare_init(&ul->loop, &c->prepare);
   if (rc == 0) {
     synack__uvloop_opened(ul);
     c->open = 2;
@@ -146,6 +140,11 @@ synack_clock *synack_clock_new(synack_uvloop *ul, synack_net *n,
   c->armed = SYNACK_NEVER;
   c->limit = SYNACK_NEVER;
   c->start_ns = uv_hrtime();
+  c->next = ul->clocks;
+  if (c->next)
+    c->next->pprev = &c->next;
+  c->pprev = &ul->clocks;
+  ul->clocks = c;
   if (rc < 0) {
     *err = rc;
     synack_clock_close(c);
@@ -292,6 +291,9 @@ void synack_clock_close(synack_clock *c) {
   if (!c || c->closing)
     return;
   c->closing = 1;
+  *c->pprev = c->next;
+  if (c->next)
+    c->next->pprev = c->pprev;
   uv_close((uv_handle_t *)&c->timer, on_close);
   if (c->open == 2)
     uv_close((uv_handle_t *)&c->prepare, on_close);

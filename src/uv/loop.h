@@ -4,12 +4,13 @@
  *
  * Two objects:
  *
- * - synack_uvloop: the libuv loop synack runs on, either a loop someone else
- *   owns (luv's, Neovim's: synack only adds handles to it) or one synack owns
- *   (uv_loop_init). It counts the handles synack has open on it, so a test can
- *   prove that every handle was closed. Reference counted: the owner holds one
- *   reference and every open handle another, so the struct outlives the close
- *   callbacks of its handles.
+ * - synack_uvloop: the libuv loop synack's handles live on, always one synack
+ *   owns (uv_loop_init), never anyone else's: a host program's loop (luv's,
+ *   Neovim's) only ever sees handles the host made itself. Where there is such
+ *   a loop, the binding embeds this one in it (see "Embedding" below); else it
+ *   runs this loop itself. It counts the handles synack has open on it, so a
+ *   test can prove that every handle was closed, and knows its clocks, so that
+ *   they can all be re-armed before the loop is stepped from outside.
  *
  * - synack_clock: a network's real clock. Network time is the number of
  *   microseconds since the clock was made, read from uv_hrtime(). One
@@ -17,8 +18,8 @@
  *   callback runs (by default: synack_net_run_until(net, now)) and the timer is
  *   armed again. An unreferenced uv_prepare_t re-arms the timer before the
  *   loop blocks, so that whatever a callback did to the network (a send from a
- *   luv callback, a packet a link queued) is picked up without anyone calling
- *   synack. The clock never runs the loop itself.
+ *   hook of another network, a packet a link queued) is picked up without
+ *   anyone calling synack. The clock never runs the loop itself.
  *
  * Handle memory is freed only in close callbacks (libuv's rule). Closing
  * (synack_clock_close, a link's free) starts the close; the memory goes once
@@ -38,26 +39,45 @@ typedef struct synack_clock synack_clock;
 
 /* The loop ----------------------------------------------------------------- */
 
-/*
- * Use `shared` (not owned: never run, stopped or closed here), or when it is
- * NULL make and own a new loop. Returns NULL with *err = a libuv error code or
- * SYNACK_ENOMEM.
- */
-synack_uvloop *synack_uvloop_new(uv_loop_t *shared, int *err);
+/* Make and own a new loop. Returns NULL with *err = a libuv error code or
+ * SYNACK_ENOMEM. */
+synack_uvloop *synack_uvloop_new(int *err);
 uv_loop_t *synack_uvloop_loop(const synack_uvloop *ul);
-int synack_uvloop_owned(const synack_uvloop *ul);
 /* Handles synack opened on this loop whose close callback has not run yet. */
 size_t synack_uvloop_handles(const synack_uvloop *ul);
 /*
- * Drop the owner's reference. An owned loop is run until the close callbacks
- * of synack's handles have run (handles still open are closed first), then
- * closed; the struct is freed once no handle refers to it.
+ * Drop the owner's reference: the loop is run until the close callbacks of
+ * synack's handles have run, then closed and freed. A loop with a handle
+ * still open (its owner was not closed first, which only happens while the
+ * process exits) is left as it is: closing a handle behind its owner's back
+ * would free it twice.
  */
 void synack_uvloop_release(synack_uvloop *ul);
 
 /* For code that opens handles on the loop (the clock, links). */
 void synack__uvloop_opened(synack_uvloop *ul);
 void synack__uvloop_closed(synack_uvloop *ul); /* from a close callback */
+
+/*
+ * Embedding: the loop stepped from inside another loop (the host's), the way
+ * libuv's uv_backend_fd()/uv_backend_timeout() intend. The host watches
+ * synack_uvloop_fd() for readability and keeps a timer armed to what
+ * synack_uvloop_next() says; whenever either fires (and at least before it
+ * blocks) it calls synack_uvloop_step(). Nothing here blocks.
+ */
+
+/* A descriptor that is readable while the loop has I/O to process. */
+int synack_uvloop_fd(const synack_uvloop *ul);
+/*
+ * Re-arm every clock to its network's next deadline, then say when the host
+ * must step the loop: 0 at once (a handle was just opened or is closing, a
+ * timer is due), n > 0 in n milliseconds, -1 only when the fd is readable.
+ * *alive: whether anything could still wake the loop (uv_loop_alive): the
+ * host should then stay alive for it.
+ */
+int synack_uvloop_next(synack_uvloop *ul, int *alive);
+/* Run the loop once without blocking (UV_RUN_NOWAIT). Not re-entrant. */
+void synack_uvloop_step(synack_uvloop *ul);
 
 /* The clock ---------------------------------------------------------------- */
 
