@@ -26,7 +26,7 @@ end
 --- bin/synack with `args` (a shell-quoted string), bounded by `seconds`.
 local function synack(args, seconds)
   local env = "env LUA=" .. q(LUA) .. (BUILD and (" SYNACK_BUILD=" .. q(BUILD)) or "")
-  return run("timeout " .. (seconds or 30) .. " " .. env .. " bin/synack " .. args)
+  return run("timeout -k 5 " .. (seconds or 30) .. " " .. env .. " bin/synack " .. args)
 end
 
 local function read(path)

@@ -12,7 +12,7 @@ end
 
 --- Run `bin/synack script args...` (bounded in time); returns ok, output.
 local function run_synack(args, seconds)
-  local cmd = "timeout " .. (seconds or 60) .. " " .. sh_quote(bin)
+  local cmd = "timeout -k 5 " .. (seconds or 60) .. " " .. sh_quote(bin)
   for _, a in ipairs(args) do cmd = cmd .. " " .. sh_quote(a) end
   local p = io.popen(cmd .. " 2>&1")
   local out = p:read("*a")
@@ -243,7 +243,7 @@ describe("udp link", function()
 
   it("carries 1 MiB byte-exact between two processes (examples/udp_pair.lua)", function()
     local out = os.tmpname()
-    local cmd = "timeout 60 " .. sh_quote(bin) .. " " .. sh_quote(here .. "/examples/udp_pair.lua")
+    local cmd = "timeout -k 5 60 " .. sh_quote(bin) .. " " .. sh_quote(here .. "/examples/udp_pair.lua")
       .. " listen 127.0.0.1:0 " .. sh_quote(out) .. " 2>&1"
     local server = io.popen(cmd)
     local first = server:read("*l")
@@ -334,12 +334,12 @@ describe("tun link", function()
     if not can_run() then return end
     local script = here .. "/spec/realtime/tun_errors.lua"
     -- no privilege: a user namespace maps us to nobody
-    local p = io.popen("timeout 30 unshare --user " .. sh_quote(bin) .. " " .. sh_quote(script) .. " 2>&1")
+    local p = io.popen("timeout -k 5 30 unshare --user " .. sh_quote(bin) .. " " .. sh_quote(script) .. " 2>&1")
     local out = p:read("*a")
     p:close()
     assert.truthy(out:find("code EPERM EPERM: ", 1, true), out)
     -- no /dev/net/tun: hidden in a private mount namespace
-    p = io.popen("timeout 30 unshare --mount --net sh -c " .. sh_quote("mount -t tmpfs tmpfs /dev/net && exec "
+    p = io.popen("timeout -k 5 30 unshare --mount --net sh -c " .. sh_quote("mount -t tmpfs tmpfs /dev/net && exec "
       .. sh_quote(bin) .. " " .. sh_quote(script)) .. " 2>&1")
     out = p:read("*a")
     p:close()
@@ -377,7 +377,7 @@ describe("neovim", function()
     local out = os.tmpname()
     local env = "LUA_PATH=" .. sh_quote(here .. "/lua/?.lua;" .. here .. "/lua/?/init.lua;;")
       .. " LUA_CPATH=" .. sh_quote(build .. "/?.so;;") .. " SYNACK_NVIM_OUT=" .. sh_quote(out)
-    local ok = os.execute(env .. " timeout 60 nvim --headless -u NONE -i NONE -n -c "
+    local ok = os.execute(env .. " timeout -k 5 60 nvim --headless -u NONE -i NONE -n -c "
       .. sh_quote("luafile " .. here .. "/spec/realtime/nvim_check.lua") .. " >/dev/null 2>&1")
     f = io.open(out, "rb")
     local text = f and f:read("*a") or ""

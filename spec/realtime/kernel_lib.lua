@@ -38,7 +38,7 @@ end
 --- A real network on a fresh TUN device, its capture in dir/run.pcap, and
 -- one synack host per family. hostopts: more fields for net:host.
 function M.setup(dir, hostopts)
-  local net = synack.network{clock = "real"}
+  local net = synack.network{clock = "real", trace = true} -- finish() reads the whole trace
   local tun, err = net:tun{name = "synack0", addr = {"198.18.0.1/24", "2001:db8::1/64"}, mtu = 1500}
   assert(tun, "cannot open the TUN device: " .. tostring(err))
   assert(net:capture(dir .. "/run.pcap"))
@@ -69,7 +69,7 @@ function M.peer(env, mode, addr, port, steps)
   for _, s in ipairs(steps) do cmd = cmd .. " '" .. s .. "'" end
   -- the status file appears only once it holds the exit status; the whole
   -- job is detached from our stdout, and bounded in time
-  os.execute("(" .. M.tool .. "timeout 30 " .. cmd .. " > " .. base .. ".log 2>&1; echo $? > " .. base
+  os.execute("(" .. M.tool .. "timeout -k 5 30 " .. cmd .. " > " .. base .. ".log 2>&1; echo $? > " .. base
     .. ".rc.tmp; mv " .. base .. ".rc.tmp " .. base .. ".rc) > /dev/null 2>&1 &")
   return setmetatable({env = env, base = base, what = mode .. " " .. addr .. " " .. port}, Peer)
 end

@@ -56,7 +56,7 @@ function M.run(bin, args, opts)
     end
   end
   local t0 = os.time()
-  local p = io.popen("timeout " .. (opts.seconds or 90) .. " unshare --net sh -c " .. sh_quote(cmd) .. " 2>&1")
+  local p = io.popen("timeout -k 5 " .. (opts.seconds or 90) .. " unshare --net sh -c " .. sh_quote(cmd) .. " 2>&1")
   local out = p:read("*a")
   local ok = p:close()
   if dir then os.execute("rm -rf " .. sh_quote(dir)) end
