@@ -159,7 +159,7 @@ _check:
 	@tools/check-all.sh
 
 lint:
-	luacheck -q lua spec examples bench tools types
+	luacheck -q lua spec bin examples bench tools types
 
 format:
 	clang-format -i src/*/*.c src/*/*.h spec/c/*.c spec/c/*.h fuzz/*.c

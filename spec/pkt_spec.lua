@@ -5,6 +5,7 @@
 -- scripts that are wrong on purpose must fail with a message that shows the
 -- line, the expected and the actual packet.
 local pkt = require "synack.pkt"
+local pkt_lang = require "synack.pkt_lang"
 
 local function scripts()
   local list = {}
@@ -144,7 +145,7 @@ describe("synack.pkt", function()
   end)
 
   it("parses times, packets and calls", function()
-    local ev = pkt.parse("0.1~0.2 > P. 1:11(10) ack 5 win 100 <nop,nop,TS val 1 ecr 2,sack 3:4 5:6>\n"
+    local ev = pkt_lang.parse("0.1~0.2 > P. 1:11(10) ack 5 win 100 <nop,nop,TS val 1 ecr 2,sack 3:4 5:6>\n"
       .. "+0.5...+1 read(4, ..., 10) = -1 EAGAIN (Resource temporarily unavailable)\n* < R 0:0(0)\n")
     assert.same({rel = false, lo = 0.1, hi = 0.2}, ev[1].time)
     local p = ev[1].packet

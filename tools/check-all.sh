@@ -28,7 +28,7 @@ for cc in gcc clang; do
 done
 
 if command -v luacheck >/dev/null 2>&1; then
-  if luacheck -q lua spec examples bench tools types; then
+  if luacheck -q lua spec bin examples bench tools types; then
     echo "luacheck: 1 passed, 0 failed"
   else
     echo "luacheck: 0 passed, 1 failed"

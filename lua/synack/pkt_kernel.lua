@@ -1,5 +1,6 @@
 --- synack.pkt_kernel: the kernel target of synack.pkt. The same script runs
--- against the Linux kernel's TCP, in real time, as packetdrill does it:
+-- against the Linux kernel's TCP, in real time, as packetdrill does it
+-- (internal: not part of the API):
 --
 -- * Each script runs in a child process in a network namespace of its own
 --   (`unshare --net`, or `unshare --user --map-root-user --net` where only
@@ -23,19 +24,20 @@
 --
 --   pkt_kernel.available()          --> true | nil, why
 --   pkt_kernel.run_outside(text, opts, events) --> true | nil, message [, "unavailable"]
---   pkt_kernel.runner(opts)         --> a runner for synack.pkt (in the namespace)
+--   pkt_kernel.runner(opts)         --> a runner for synack.pkt_run (in the namespace)
 --   pkt_kernel.child(path, opts)    -- the child's entry point
 --   pkt_kernel.probe()              -- the child's entry point for available()
 local expect = require "synack.expect"
 local synack = require "synack"
-local pkt = require "synack.pkt"
+local lang = require "synack.pkt_lang"
+local sys = require "synack.pkt_sys"
+local run = require "synack.pkt_run"
 
 local M = {}
 
-local L = pkt._lib
-local fail, value, boxed, sock, BLOCK, bor, band, us = L.fail, L.value, L.boxed, L.sock, L.BLOCK, L.bor, L.band,
-  L.us
-local S = pkt.SYMBOLS
+local fail, value, boxed, bor, band, us = lang.fail, lang.value, lang.boxed, lang.bor, lang.band, lang.us
+local on_sock, BLOCK = sys.on_sock, sys.BLOCK
+local S = lang.SYMBOLS
 local ksock = synack.ksock
 
 local TUN_NAME = "pkt0"
@@ -50,10 +52,7 @@ local K = {}
 
 --- A new script descriptor for kernel descriptor fd.
 local function new_fd(R, fd, nonblock)
-  local n = R.next_fd
-  R.next_fd = n + 1
-  R.fds[n] = {fd = fd, nonblock = nonblock}
-  return n
+  return sys.add_fd(R, {fd = fd, nonblock = nonblock})
 end
 
 function K.socket(R, a)
@@ -72,45 +71,34 @@ local function option(a, call)
   return level, name
 end
 
-function K.setsockopt(R, a)
-  local s = sock(R, a[1])
-  if not s then return -1, "EBADF" end
+K.setsockopt = on_sock(function(_, a, s)
   local level, name = option(a, "setsockopt")
   local v = boxed(a[4])
   if not v then fail("setsockopt: expected an integer value as [v]") end
   local ok, _, code = ksock.setsockopt(s.fd, level, name, v)
   if not ok then return -1, code end
   return 0
-end
+end)
 
-function K.getsockopt(R, a)
-  local s = sock(R, a[1])
-  if not s then return -1, "EBADF" end
+K.getsockopt = on_sock(function(_, a, s)
   local level, name = option(a, "getsockopt")
   local actual, _, code = ksock.getsockopt(s.fd, level, name)
   if not actual then return -1, code end
-  local want = boxed(a[4])
-  if want and want ~= actual then
-    fail("getsockopt %s: expected [%s], got [%s]", a[3], a[4]:sub(2, -2), tostring(actual))
-  end
+  sys.check_sockopt(a, actual)
   return 0
-end
+end)
 
-function K.bind(R, a)
-  local s = sock(R, a[1])
-  if not s then return -1, "EBADF" end
-  local ok, _, code = ksock.bind(s.fd, L.LOCAL, L.PORT)
+K.bind = on_sock(function(_, _, s)
+  local ok, _, code = ksock.bind(s.fd, lang.LOCAL, lang.PORT)
   if not ok then return -1, code end
   return 0
-end
+end)
 
-function K.listen(R, a)
-  local s = sock(R, a[1])
-  if not s then return -1, "EBADF" end
+K.listen = on_sock(function(_, a, s)
   local ok, _, code = ksock.listen(s.fd, value(a[2]) or 128)
   if not ok then return -1, code end
   return 0
-end
+end)
 
 --- rc, errno of a call that completed; nothing while it would block.
 local function unless_eagain(rc, code)
@@ -126,20 +114,16 @@ local function call(s, try)
   return BLOCK, try
 end
 
-function K.accept(R, a)
-  local s = sock(R, a[1])
-  if not s then return -1, "EBADF" end
+K.accept = on_sock(function(R, _, s)
   return call(s, function()
     local fd, _, code = ksock.accept(s.fd, S.SOCK_NONBLOCK)
     if fd then return new_fd(R, fd, false) end -- accept() does not pass O_NONBLOCK on
     return unless_eagain(nil, code)
   end)
-end
+end)
 
-function K.connect(R, a)
-  local s = sock(R, a[1])
-  if not s then return -1, "EBADF" end
-  local ok, _, code = ksock.connect(s.fd, L.REMOTE, L.PORT)
+K.connect = on_sock(function(_, _, s)
+  local ok, _, code = ksock.connect(s.fd, lang.REMOTE, lang.PORT)
   if ok then return 0 end
   if code ~= "EINPROGRESS" or s.nonblock then return -1, code end
   return BLOCK, function() -- done once the socket is writable or failed: SO_ERROR says which
@@ -149,23 +133,19 @@ function K.connect(R, a)
     if e == 0 then return 0 end
     return -1, ksock.errname(e or 5) or ("E" .. tostring(e))
   end
-end
+end)
 
-local function reader(R, a)
-  local s = sock(R, a[1])
-  if not s then return -1, "EBADF" end
+local reader = on_sock(function(_, a, s)
   local max = math.max(value(a[3]) or 65536, 1)
   return call(s, function()
     local data, _, code = ksock.recv(s.fd, max)
     return unless_eagain(data and #data, code)
   end)
-end
+end)
 K.read, K.recv = reader, reader
 
 --- A blocking write returns once every byte is in the send buffer (or it fails).
-local function writer(R, a)
-  local s = sock(R, a[1])
-  if not s then return -1, "EBADF" end
+local writer = on_sock(function(_, a, s)
   local len = value(a[3]) or 0
   local done = 0
   return call(s, function()
@@ -177,27 +157,23 @@ local function writer(R, a)
     done = done + n
     if done == len or s.nonblock then return done end
   end)
-end
+end)
 K.write, K.send = writer, writer
 
-function K.shutdown(R, a)
-  local s = sock(R, a[1])
-  if not s then return -1, "EBADF" end
+K.shutdown = on_sock(function(_, a, s)
   local ok, _, code = ksock.shutdown(s.fd, value(a[2]) or S.SHUT_RDWR)
   if not ok then return -1, code end
   return 0
-end
+end)
 
-function K.close(R, a)
-  local s, n = sock(R, a[1])
-  if not s then return -1, "EBADF" end
+K.close = on_sock(function(R, _, s, n)
   R.fds[n] = nil
   local ok, _, code = ksock.close(s.fd)
   if not ok then return -1, code end
   return 0
-end
+end)
 
-K.fcntl, K.poll = L.fcntl, L.poll -- the script's view of O_NONBLOCK; poll asks R.revents
+K.fcntl, K.poll = sys.fcntl, sys.poll -- the script's view of O_NONBLOCK; poll asks R.revents
 
 local function revents(s, events)
   return ksock.poll(s.fd, events) or S.POLLNVAL
@@ -214,7 +190,7 @@ local function sysctl(path, v)
   end
 end
 
---- runner(opts) -> a runner for synack.pkt | nil, why. Only in a namespace of our own.
+--- runner(opts) -> a runner for synack.pkt_run | nil, why. Only in a namespace of our own.
 function M.runner(opts)
   -- no IPv6 on the TUN: the kernel would send router solicitations and MLD reports;
   -- the TCP options on, whatever this kernel's defaults are
@@ -223,16 +199,14 @@ function M.runner(opts)
   for _, o in ipairs({"tcp_timestamps", "tcp_sack", "tcp_window_scaling"}) do sysctl("net/ipv4/" .. o, "1") end
   os.execute("ip link set lo up 2>/dev/null")
   local net = synack.network{clock = "real"}
-  local tun, err = net:tun{name = TUN_NAME, addr = L.LOCAL .. "/24", mtu = 1500}
+  local tun, err = net:tun{name = TUN_NAME, addr = lang.LOCAL .. "/24", mtu = 1500}
   if not tun then
     net:close()
     return nil, "cannot make a TUN device: " .. tostring(err)
   end
   local R = {net = net, sys = K, revents = revents, late = LATE, any_wait = ANY_WAIT,
     tol_us = opts.tolerance_usecs or 4000, tol_pct = opts.tolerance_percent or 12.5}
-  R.t = net:host{addr = L.REMOTE, link = tun, raw = true}
-  expect.attach(R.t, {isn = opts.remote_isn or L.REMOTE_ISN, peer = L.LOCAL, port = L.PORT, sport = L.REMOTE_PORT})
-  R.st = expect.state(R.t)
+  run.attach_remote(R, tun, opts)
   local t0
   function R.now() return us(net.now) - t0 end
   function R.time_of(ev) return us(ev.t) - t0 end
@@ -299,15 +273,25 @@ local function say(tag, text)
   for line in (text .. "\n"):gmatch("(.-)\n") do io.stdout:write(tag, " ", line, "\n") end
 end
 
+--- Run the script here, in the namespace, on the kernel runner: what
+-- synack.pkt's run_string does for the synack target.
+local function run_here(text, opts)
+  local name = opts.name or "script"
+  local events, msg = run.parse(text, name)
+  if not events then return nil, msg end
+  local R, why = M.runner(opts)
+  if not R then return nil, name .. ": " .. why, "unavailable" end
+  return run.run(R, events, name)
+end
+
 --- The child: run the script in file `path` with the kernel runner.
 function M.child(path, opts)
   io.stdout:setvbuf("line")
   local f = assert(io.open(path, "r"))
   local text = f:read("*a")
   f:close()
-  opts.target, opts._netns = "kernel", true
   if opts.trace then opts.trace = function(line) say("T", line) end end
-  local ok, msg, code = pkt.run_string(text, opts)
+  local ok, msg, code = run_here(text, opts)
   if ok then
     io.stdout:write("R ok\n")
   else
@@ -319,7 +303,7 @@ end
 --- The child of available(): can a TUN device be made here?
 function M.probe()
   local net = synack.network{clock = "real"}
-  local tun, err = net:tun{name = TUN_NAME, addr = L.LOCAL .. "/24"}
+  local tun, err = net:tun{name = TUN_NAME, addr = lang.LOCAL .. "/24"}
   net:close()
   if tun then
     io.stdout:write("R ok\n")

@@ -2,11 +2,10 @@
 -- types/synack/pkt.lua: LuaCATS declarations of `require "synack.pkt"`,
 -- which runs packetdrill scripts against synack's TCP in virtual time, or
 -- against the Linux kernel's (see types/synack.lua for how to use these
--- files).
+-- files). The modules it is built from (synack.pkt_lang, pkt_run,
+-- pkt_synack, pkt_kernel, ...) are internal and not declared here.
 
 ---@class synack.pkt
----@field SYMBOLS table<string, integer> the symbolic constants scripts may use (`SOCK_STREAM`, `O_NONBLOCK`, ...)
----@field ERRNO table<string, integer> the errno names scripts may use and their numbers
 local pkt = {}
 
 ---Runs the script in file `path`.
@@ -29,12 +28,6 @@ function pkt.run_string(text, opts) end
 ---@return true|nil ok
 ---@return string|nil why
 function pkt.kernel_available() end
-
----Parses a script into its events (raises on a syntax error). A helper,
----not in docs/api.md.
----@param text string
----@return table[] events `{line =, text =, time =, packet = | call =}`
-function pkt.parse(text) end
 
 ---Options of `run_file` and `run_string`.
 ---@class synack.PktOpts
