@@ -317,7 +317,8 @@ function M.install(methods)
     check_timeout(timeout, "recv", 2)
     -- bytes buffered, EOF, an error, or timeout 0: at once (inside a hook _recv raises)
     local s, err, code = raw_recv(self, max)
-    if s ~= "" or timeout == 0 then return s, err, code end
+    if s == nil then return nil, err, code end
+    if s ~= "" or timeout == 0 then return s end
     local r, why = wait(self.net, function()
       s, err, code = raw_recv(self, max)
       if s == "" then return nil end
