@@ -9,8 +9,9 @@
 -- net:_stepq() (net:step() without the event table it returns); wall time
 -- over events stepped. This is measured at 1,000 connections and at N (bytes on
 -- any of the N, and bytes on 1,000 of them while the rest idle), after a
--- pass that sends one byte on every connection (a connection allocates its
--- send and receive rings on first use; that first use is measured apart).
+-- pass that sends one byte on every connection (its first use, measured
+-- apart: a connection takes a ring when it has bytes to hold and gives it
+-- back to its host when the ring empties).
 --
 --   bin/synack bench/scale.lua N EVENTS
 --
@@ -58,7 +59,7 @@ local function open(n)
   return net, cs, ss
 end
 
---- One byte on every connection: the rings get allocated. Returns wall seconds.
+--- One byte on every connection, client to server. Returns wall seconds.
 local function warm(net, cs, ss)
   return (lib.time(function()
     for k = 1, #cs do

@@ -1,11 +1,13 @@
-/* test_tcp_close.c: CLOSE, ABORT and the closing states (RFC 9293 3.6, 3.10.4-5). */
+/* test_tcp_close.c: CLOSE, ABORT and the closing states (RFC
+ * 9293 3.6, 3.10.4-5). */
 #include "tcp_harness.h"
 
 #define ISS 0xffffffffu /* the FIN sits exactly on the wrap */
 #define IRS 0xfffffffeu
 #define MSL2 60000000ull
 
-/* 3.6 case 1, active side: FIN-WAIT-1, FIN-WAIT-2, TIME-WAIT for 2 MSL (MUST-13), CLOSED. */
+/* 3.6 case 1, active side: FIN-WAIT-1, FIN-WAIT-2, TIME-WAIT for 2 MSL
+ * (MUST-13), CLOSED. */
 static void test_active_close(void) {
   harness t;
   synack_conn *c;
@@ -42,7 +44,8 @@ static void test_active_close(void) {
 }
 
 /* The rings are allocated at first use and given back once done with:
-   the send ring when our FIN is ACKed, the receive ring when the FIN is read. */
+   the send ring when our FIN is ACKed, the receive ring when the FIN is read
+   (and each when it empties; spec below: what is still in them). */
 static void test_buffers_given_back(void) {
   harness t;
   synack_conn *c;
@@ -53,9 +56,10 @@ static void test_buffers_given_back(void) {
   synack_conn_info(c, &i);
   CHECK_EQ(i.buffer_bytes, 0); /* nothing sent or received yet */
   CHECK_EQ(synack_conn_send(c, (const uint8_t *)"out", 3, t.now), 3);
-  H_FEED(&t, "P.", IRS + 1, ISS + 4, 65535, "in");
+  H_FEED(&t, "P.", IRS + 1, ISS + 1, 65535, "in"); /* "out" not yet ACKed */
   synack_conn_info(c, &i);
-  CHECK_EQ(i.buffer_bytes, 65536 + 65535); /* h_opts: sndbuf 64 KiB, rcvbuf 65535 */
+  CHECK_EQ(i.buffer_bytes,
+           65536 + 65535); /* h_opts: sndbuf 64 KiB, rcvbuf 65535 */
   CHECK_EQ(synack_conn_shutdown(c, t.now), 0);
   h_clear(&t);
   H_FEED(&t, ".", IRS + 3, ISS + 5, 65535, ""); /* our FIN is ACKed */
@@ -118,7 +122,8 @@ static void test_passive_close(void) {
   CHECK_EQ(synack_conn_state(c), SYNACK_LAST_ACK);
   H_FEED(&t, ".", IRS + 2, ISS + 6, 65535, "");
   CHECK_EQ(synack_conn_state(c), SYNACK_CLOSED);
-  CHECK_EQ(synack_conn_recv(c, b, sizeof b, t.now), SYNACK_ECLOSING); /* closed: no reading */
+  CHECK_EQ(synack_conn_recv(c, b, sizeof b, t.now),
+           SYNACK_ECLOSING); /* closed: no reading */
   H_NOTHING(&t);
   synack_conn_release(c);
   CHECK_EQ(synack_host_conn_count(t.h), 0);
@@ -145,7 +150,8 @@ static void test_simultaneous_close(void) {
   h_free(&t);
 }
 
-/* FIN-WAIT-1 gets the peer's FIN with the ACK of ours: straight to TIME-WAIT. */
+/* FIN-WAIT-1 gets the peer's FIN with the ACK of ours: straight to TIME-WAIT.
+ */
 static void test_fin_ack_together(void) {
   harness t;
   synack_conn *c;
@@ -160,7 +166,8 @@ static void test_fin_ack_together(void) {
   h_free(&t);
 }
 
-/* MAY-1: half-close. After our FIN the peer keeps sending and we keep reading. */
+/* MAY-1: half-close. After our FIN the peer keeps sending and we keep reading.
+ */
 static void test_half_close(void) {
   harness t;
   synack_conn *c;
@@ -221,7 +228,8 @@ static void test_fin_retransmit(void) {
   h_free(&t);
 }
 
-/* ABORT (3.10.5): RST <SEQ=SND.NXT> from a synchronized state, nothing from SYN-SENT. */
+/* ABORT (3.10.5): RST <SEQ=SND.NXT> from a synchronized state, nothing from
+ * SYN-SENT. */
 static void test_abort(void) {
   harness t;
   synack_conn *c;
@@ -235,7 +243,8 @@ static void test_abort(void) {
   H_EXPECT(&t, "R", ISS + 4, 0, 0);
   H_NOTHING(&t);
   CHECK_EQ(synack_conn_state(c), SYNACK_CLOSED);
-  CHECK_EQ(synack_conn_send(c, (const uint8_t *)"x", 1, t.now), SYNACK_ECONNABORTED);
+  CHECK_EQ(synack_conn_send(c, (const uint8_t *)"x", 1, t.now),
+           SYNACK_ECONNABORTED);
   synack_conn_release(c);
   CHECK_EQ(synack_host_conn_count(t.h), 0);
   c = synack_host_connect(t.h, &t.peer, 1234, &o, t.now, &err);
@@ -255,7 +264,8 @@ static void test_abort(void) {
   h_free(&t);
 }
 
-/* ECONNRESET on a RST in a synchronized state (MUST-12): RECEIVE and SEND say so. */
+/* ECONNRESET on a RST in a synchronized state (MUST-12): RECEIVE and SEND say
+ * so. */
 static void test_reset_by_peer(void) {
   harness t;
   synack_conn *c;
@@ -279,7 +289,8 @@ static void test_reset_by_peer(void) {
   h_free(&t);
 }
 
-/* A connection the user released in ESTABLISHED is freed once its close completes. */
+/* A connection the user released in ESTABLISHED is freed once its close
+ * completes. */
 static void test_release_then_close(void) {
   harness t;
   synack_conn *c;
@@ -317,7 +328,8 @@ static void test_msl_config(void) {
   h_free(&t);
 }
 
-/* CLOSE in SYN-RECEIVED (3.10.4): queued until ESTABLISHED, then FIN-WAIT-1 and the FIN. */
+/* CLOSE in SYN-RECEIVED (3.10.4): queued until ESTABLISHED, then FIN-WAIT-1 and
+ * the FIN. */
 static void test_close_in_syn_received(void) {
   harness t;
   synack_conn_opts o = h_opts(ISS);
@@ -378,7 +390,8 @@ static void test_close_then_data_resets(void) {
   h_free(&t);
 }
 
-/* CLOSE with received bytes still unread: RST at once instead of a FIN (SHLD-3). */
+/* CLOSE with received bytes still unread: RST at once instead of a FIN
+ * (SHLD-3). */
 static void test_close_unread_resets(void) {
   harness t;
   synack_conn *c;

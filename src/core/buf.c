@@ -1,20 +1,55 @@
 /*
- * buf.c: the send ring and the receive ring of a connection. Each is one
- * allocation made on first use, small, and reallocated at twice the size when
- * the bytes it must hold outgrow it, up to the buffer size the connection was
+ * buf.c: the send ring and the receive ring of a connection. A ring is
+ * allocated on first use, small, and reallocated at twice the size when the
+ * bytes it must hold outgrow it, up to the buffer size the connection was
  * given (so 100,000 quiet connections do not reserve 256 KB each); nothing is
- * allocated per segment. The receive
- * ring also holds out-of-order bytes at their place after RCV.NXT, with a
- * short list of the islands present (bounded reassembly, RFC 9293 3.10.7.4
- * seventh step lets a receiver keep segments that arrive early).
+ * allocated per segment. A ring of the first size that empties goes back to
+ * its host's pool (a LIFO list, at most one ring per connection of the
+ * host), and the next ring of any connection of the host comes from there: a
+ * quiet connection holds no ring, and the memory a busy one writes is memory
+ * just used, still in the caches. The
+ * receive ring also holds out-of-order bytes at their place after RCV.NXT,
+ * with a short list of the islands present (bounded reassembly, RFC 9293
+ * 3.10.7.4 seventh step lets a receiver keep segments that arrive early).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "tcb.h"
 
-#define RING_FIRST 4096 /* a ring's first allocation (less when cap is less)   \
-                         */
+/* A ring of n bytes: from the pool when it is of the first size. */
+static uint8_t *ring_alloc(synack__ringpool *pool, uint32_t n) {
+  void *p;
+  if (pool && n == SYNACK__RING_FIRST && pool->free) {
+    p = pool->free;
+    memcpy(&pool->free, p, sizeof p);
+    pool->n--;
+    return p;
+  }
+  return malloc(n);
+}
+
+/* Give back a ring's memory: to the pool when it has room for it. */
+static void ring_release(synack__ringpool *pool, uint8_t *data, uint32_t size) {
+  if (!data)
+    return;
+  if (pool && size == SYNACK__RING_FIRST && pool->n < pool->keep) {
+    memcpy(data, &pool->free, sizeof pool->free);
+    pool->free = data;
+    pool->n++;
+    return;
+  }
+  free(data);
+}
+
+void synack__ringpool_trim(synack__ringpool *pool) {
+  while (pool->n > pool->keep) {
+    void *p = pool->free;
+    memcpy(&pool->free, p, sizeof p);
+    free(p);
+    pool->n--;
+  }
+}
 
 /*
  * Make a ring (data, size, its oldest byte at head) hold at least `need`
@@ -22,9 +57,9 @@
  * with the old bytes laid out from offset 0 so every byte keeps its distance
  * from head. 0, or ENOMEM with the ring unchanged.
  */
-static int ring_grow(uint8_t **data, uint32_t *size, uint32_t *head,
-                     uint32_t need, uint32_t cap) {
-  uint32_t n = *size ? *size : RING_FIRST;
+static int ring_grow(synack__ringpool *pool, uint8_t **data, uint32_t *size,
+                     uint32_t *head, uint32_t need, uint32_t cap) {
+  uint32_t n = *size ? *size : SYNACK__RING_FIRST;
   uint8_t *nd;
   if (need <= *size)
     return 0;
@@ -32,13 +67,13 @@ static int ring_grow(uint8_t **data, uint32_t *size, uint32_t *head,
     n = n > cap / 2 ? cap : n * 2;
   if (n > cap)
     n = cap < need ? need : cap;
-  nd = malloc(n);
+  nd = ring_alloc(pool, n);
   if (!nd)
     return SYNACK_ENOMEM;
   if (*data) {
     memcpy(nd, *data + *head, *size - *head);
     memcpy(nd + (*size - *head), *data, *head);
-    free(*data);
+    ring_release(pool, *data, *size);
   }
   *data = nd;
   *size = n;
@@ -46,38 +81,41 @@ static int ring_grow(uint8_t **data, uint32_t *size, uint32_t *head,
   return 0;
 }
 
-int synack__sndbuf_init(synack__sndbuf *b, uint32_t cap) {
+int synack__sndbuf_init(synack__sndbuf *b, uint32_t cap,
+                        synack__ringpool *pool) {
   if (b->data)
     return 0;
   if (cap == 0)
     cap = 1;
   b->cap = cap;
   b->head = b->len = b->size = 0;
-  return ring_grow(&b->data, &b->size, &b->head, 1, cap);
+  return ring_grow(pool, &b->data, &b->size, &b->head, 1, cap);
 }
 
-void synack__sndbuf_free(synack__sndbuf *b) {
-  free(b->data);
+void synack__sndbuf_free(synack__sndbuf *b, synack__ringpool *pool) {
+  ring_release(pool, b->data, b->size);
   b->data = NULL;
   b->head = b->len = b->size = 0;
 }
 
 void synack__trim_buffers(synack_conn *c) {
   if (c->snd.data && c->fin_sent && seq_gt(c->snd_una, c->snd_fin_seq))
-    synack__sndbuf_free(&c->snd);
+    synack__sndbuf_free(&c->snd, &c->host->rings);
   if (c->rcv.data && c->rcv_fin && c->rcv.len == 0)
-    synack__rcvbuf_free(&c->rcv);
+    synack__rcvbuf_free(&c->rcv, &c->host->rings);
 }
 
 uint32_t synack__sndbuf_space(const synack__sndbuf *b) {
   return b->cap - b->len;
 }
 
-uint32_t synack__sndbuf_write(synack__sndbuf *b, const uint8_t *p, uint32_t n) {
+uint32_t synack__sndbuf_write(synack__sndbuf *b, const uint8_t *p, uint32_t n,
+                              synack__ringpool *pool) {
   uint32_t space = b->cap - b->len, tail, first;
   if (n > space)
     n = space;
-  if (n > 0 && ring_grow(&b->data, &b->size, &b->head, b->len + n, b->cap))
+  if (n > 0 &&
+      ring_grow(pool, &b->data, &b->size, &b->head, b->len + n, b->cap))
     n = b->size - b->len; /* out of memory: what fits */
   if (n == 0)
     return 0;
@@ -91,12 +129,15 @@ uint32_t synack__sndbuf_write(synack__sndbuf *b, const uint8_t *p, uint32_t n) {
   return n;
 }
 
-void synack__sndbuf_drop(synack__sndbuf *b, uint32_t n) {
+void synack__sndbuf_drop(synack__sndbuf *b, uint32_t n,
+                         synack__ringpool *pool) {
   if (n > b->len)
     n = b->len;
   if (b->size)
     b->head = (b->head + n) % b->size;
   b->len -= n;
+  if (b->len == 0 && b->size == SYNACK__RING_FIRST)
+    synack__sndbuf_free(b, pool); /* empty: back to the pool */
 }
 
 const uint8_t *synack__sndbuf_peek(const synack__sndbuf *b, uint32_t off,
@@ -118,8 +159,8 @@ void synack__rcvbuf_setup(synack__rcvbuf *b, uint32_t cap) {
   b->cap = cap ? cap : 1;
 }
 
-void synack__rcvbuf_free(synack__rcvbuf *b) {
-  free(b->data);
+void synack__rcvbuf_free(synack__rcvbuf *b, synack__ringpool *pool) {
+  ring_release(pool, b->data, b->size);
   b->data = NULL;
   b->head = b->len = b->size = 0;
   b->nooo = 0;
@@ -184,7 +225,8 @@ static int add_island(synack__rcvbuf *b, synack_seq s, synack_seq e) {
 }
 
 long synack__rcvbuf_insert(synack__rcvbuf *b, synack_seq *rcv_nxt,
-                           synack_seq seq, const uint8_t *p, uint32_t n) {
+                           synack_seq seq, const uint8_t *p, uint32_t n,
+                           synack__ringpool *pool) {
   uint32_t space = b->cap - b->len, skip, adv = 0;
   synack_seq end;
   if (n == 0)
@@ -203,7 +245,7 @@ long synack__rcvbuf_insert(synack__rcvbuf *b, synack_seq *rcv_nxt,
   if (n > space - skip)
     n = space - skip;
   /* len + skip + n <= cap: the ring grows to hold this segment where it goes */
-  if (ring_grow(&b->data, &b->size, &b->head, b->len + skip + n, b->cap))
+  if (ring_grow(pool, &b->data, &b->size, &b->head, b->len + skip + n, b->cap))
     return SYNACK_ENOMEM;
   end = seq_add(seq, n);
   if (skip > 0) { /* out of order: keep it only if an island is free */
@@ -229,7 +271,8 @@ long synack__rcvbuf_insert(synack__rcvbuf *b, synack_seq *rcv_nxt,
   return (long)adv;
 }
 
-uint32_t synack__rcvbuf_read(synack__rcvbuf *b, uint8_t *out, uint32_t cap) {
+uint32_t synack__rcvbuf_read(synack__rcvbuf *b, uint8_t *out, uint32_t cap,
+                             synack__ringpool *pool) {
   uint32_t n = b->len < cap ? b->len : cap, first;
   if (n == 0)
     return 0;
@@ -240,6 +283,8 @@ uint32_t synack__rcvbuf_read(synack__rcvbuf *b, uint8_t *out, uint32_t cap) {
   memcpy(out + first, b->data, n - first);
   b->head = (b->head + n) % b->size;
   b->len -= n;
+  if (b->len == 0 && b->nooo == 0 && b->size == SYNACK__RING_FIRST)
+    synack__rcvbuf_free(b, pool); /* empty: back to the pool */
   return n;
 }
 

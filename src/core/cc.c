@@ -49,7 +49,8 @@ void synack__cc_after_idle(synack_conn *c, uint64_t now) {
     return;
   if (c->cwnd > rw)
     c->cwnd = rw;
-  c->cubic.epoch = SYNACK_NEVER;
+  if (c->cc->after_idle)
+    c->cc->after_idle(c);
 }
 
 static void reno_init(synack_conn *c) {
@@ -84,8 +85,9 @@ static void reno_on_rto(synack_conn *c) {
   c->cwnd = c->smss; /* loss window: one segment (3.1) */
 }
 
-static const synack__cc_ops newreno = {"newreno", reno_init, reno_on_ack,
-                                       reno_on_loss, reno_on_rto};
+static const synack__cc_ops newreno = {
+    "newreno", reno_init, reno_on_ack, reno_on_loss, reno_on_rto, NULL,
+};
 
 const synack__cc_ops *synack__cc_get(int which) {
   return which == 1 ? synack__cc_cubic() : &newreno;

@@ -122,8 +122,15 @@ static void cubic_on_rto(synack_conn *c) {
   c->cwnd = c->smss;
 }
 
-static const synack__cc_ops cubic = {"cubic", cubic_init, cubic_on_ack,
-                                     cubic_on_loss, cubic_on_rto};
+/* RFC 5681 4.1's restart after idle: the curve starts over too. */
+static void cubic_after_idle(synack_conn *c) {
+  c->cubic.epoch = SYNACK_NEVER;
+}
+
+static const synack__cc_ops cubic = {
+    "cubic",       cubic_init,   cubic_on_ack,
+    cubic_on_loss, cubic_on_rto, cubic_after_idle,
+};
 
 const synack__cc_ops *synack__cc_cubic(void) {
   return &cubic;

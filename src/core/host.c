@@ -55,6 +55,8 @@ void synack_host_free(synack_host *h) {
     ln = l->next;
     free(l);
   }
+  h->rings.keep = 0;
+  synack__ringpool_trim(&h->rings);
   free(h->heap);
   free(h->buckets);
   free(h);
@@ -240,12 +242,14 @@ void synack__conn_opts_resolve(const synack_host *h, const synack_conn_opts *in,
 
 synack_conn *synack__conn_new(synack_host *h, const synack_conn_opts *opts) {
   synack_conn *c;
+  void *mem;
   int i;
   if (synack__heap_reserve(h) != 0)
     return NULL;
-  c = calloc(1, sizeof *c);
-  if (!c)
+  /* on a cache line: the TCB's first lines are its hot ones (tcb.h) */
+  if (posix_memalign(&mem, 64, sizeof *c) != 0)
     return NULL;
+  c = memset(mem, 0, sizeof *c);
   c->host = h;
   c->state = SYNACK_CLOSED;
   c->heap_idx = (size_t)-1;
@@ -265,6 +269,7 @@ synack_conn *synack__conn_new(synack_host *h, const synack_conn_opts *opts) {
     h->conns->prev = c;
   h->conns = c;
   h->nconns++;
+  h->rings.keep = h->nconns; /* a spare ring per connection at most */
   return c;
 }
 
@@ -282,8 +287,10 @@ void synack__conn_free(synack_conn *c) {
   if (c->next)
     c->next->prev = c->prev;
   h->nconns--;
-  synack__sndbuf_free(&c->snd);
-  synack__rcvbuf_free(&c->rcv);
+  synack__sndbuf_free(&c->snd, &h->rings);
+  synack__rcvbuf_free(&c->rcv, &h->rings);
+  h->rings.keep = h->nconns;
+  synack__ringpool_trim(&h->rings);
   free(c);
 }
 
@@ -322,7 +329,7 @@ void synack__conn_closed(synack_conn *c, int err, const synack_segment *seg,
     c->error = err;
     synack__rcvbuf_flush(&c->rcv); /* RFC 9293 3.10.7.4: queues are flushed */
   }
-  synack__sndbuf_free(&c->snd);
+  synack__sndbuf_free(&c->snd, &c->host->rings);
   synack__set_state(c, SYNACK_CLOSED, seg, now);
   if (unclaimed)
     synack__listener_unlink(c); /* drops the listener's hold */

@@ -173,7 +173,7 @@ static void text_step(synack_conn *c, const synack_segment *seg,
     return;
   }
   adv = synack__rcvbuf_insert(&c->rcv, &c->rcv_nxt, dseq, seg->payload,
-                              (uint32_t)seg->paylen);
+                              (uint32_t)seg->paylen, &c->host->rings);
   if (adv <= 0) {
     c->ack_now =
         1; /* out of order, duplicate or no room: ACK at once (RFC 5681 4.2) */
@@ -408,7 +408,7 @@ static void ack_advance(synack_conn *c, synack_seq ack, const synack_tcpopts *o,
     data = (uint32_t)(ack - c->snd_buf_seq);
     if (data > c->snd.len)
       data = c->snd.len;
-    synack__sndbuf_drop(&c->snd, data);
+    synack__sndbuf_drop(&c->snd, data, &c->host->rings);
     c->snd_buf_seq = seq_add(c->snd_buf_seq, data);
     c->bytes_acked += data;
   }

@@ -36,12 +36,32 @@ typedef struct synack__rcvbuf {
   synack_seq ooo[SYNACK__OOO_MAX][2];
 } synack__rcvbuf;
 
-int synack__sndbuf_init(synack__sndbuf *b,
-                        uint32_t cap); /* allocates; 0 or ENOMEM */
-void synack__sndbuf_free(synack__sndbuf *b);
+/*
+ * A host's spare ring memory (buf.c): empty rings of the first size, kept for
+ * the next ring any of its connections needs, at most one per connection of
+ * the host (`keep`), so that a steady run allocates nothing however many of
+ * its connections are busy at once. Functions taking a pool accept NULL
+ * (plain malloc and free).
+ */
+/* a ring's first size (less when the buffer is smaller) */
+#define SYNACK__RING_FIRST 4096
+typedef struct synack__ringpool {
+  void *free; /* linked through their first bytes */
+  size_t n, keep;
+} synack__ringpool;
+/* Free the rings beyond `keep` (all of them with keep = 0). */
+void synack__ringpool_trim(synack__ringpool *pool);
+
+/* allocates; 0 or ENOMEM */
+int synack__sndbuf_init(synack__sndbuf *b, uint32_t cap,
+                        synack__ringpool *pool);
+void synack__sndbuf_free(synack__sndbuf *b, synack__ringpool *pool);
 uint32_t synack__sndbuf_space(const synack__sndbuf *b);
-uint32_t synack__sndbuf_write(synack__sndbuf *b, const uint8_t *p, uint32_t n);
-void synack__sndbuf_drop(synack__sndbuf *b, uint32_t n);
+uint32_t synack__sndbuf_write(synack__sndbuf *b, const uint8_t *p, uint32_t n,
+                              synack__ringpool *pool);
+/* The n oldest bytes were acknowledged; an emptied ring of the first size
+ * goes back to the pool. */
+void synack__sndbuf_drop(synack__sndbuf *b, uint32_t n, synack__ringpool *pool);
 /* n bytes from offset off: a pointer into the ring, or a copy in scratch when
  * they wrap. */
 const uint8_t *synack__sndbuf_peek(const synack__sndbuf *b, uint32_t off,
@@ -49,7 +69,7 @@ const uint8_t *synack__sndbuf_peek(const synack__sndbuf *b, uint32_t off,
 
 void synack__rcvbuf_setup(synack__rcvbuf *b,
                           uint32_t cap); /* no allocation yet */
-void synack__rcvbuf_free(synack__rcvbuf *b);
+void synack__rcvbuf_free(synack__rcvbuf *b, synack__ringpool *pool);
 uint32_t synack__rcvbuf_space(const synack__rcvbuf *b);
 /*
  * Store n bytes starting at sequence `seq` given that the next expected one is
@@ -58,8 +78,12 @@ uint32_t synack__rcvbuf_space(const synack__rcvbuf *b);
  * (0 for out-of-order data), or ENOMEM.
  */
 long synack__rcvbuf_insert(synack__rcvbuf *b, synack_seq *rcv_nxt,
-                           synack_seq seq, const uint8_t *p, uint32_t n);
-uint32_t synack__rcvbuf_read(synack__rcvbuf *b, uint8_t *out, uint32_t cap);
+                           synack_seq seq, const uint8_t *p, uint32_t n,
+                           synack__ringpool *pool);
+/* Read up to cap bytes; an emptied ring of the first size goes back to the
+ * pool. */
+uint32_t synack__rcvbuf_read(synack__rcvbuf *b, uint8_t *out, uint32_t cap,
+                             synack__ringpool *pool);
 void synack__rcvbuf_flush(synack__rcvbuf *b);
 /* SACK blocks (RFC 2018 4): the islands, most recently changed first; returns
  * the count. */
@@ -71,16 +95,16 @@ int synack__rcvbuf_sack(const synack__rcvbuf *b, synack_seq out[][2], int max);
   8 /* SACKed ranges kept; the highest is forgotten first */
 
 typedef struct synack__scoreboard {
-  synack_seq blk[SYNACK__SACK_MAX]
-                [2]; /* SACKed [start, end), ordered, above SND.UNA */
   uint8_t n;
+  uint8_t rxt_watch;
   uint32_t bytes; /* the sum of their lengths */
   synack_seq
       high_rxt; /* RFC 6675 HighRxt: the end of the highest retransmission */
   /* the lowest retransmission still unconfirmed, watched for loss (sack.c) */
   synack_seq rxt_seq, rxt_end, rxt_fence; /* fence: SND.MAX when it was sent */
-  uint8_t rxt_watch;
-  uint32_t lost_rxt; /* retransmissions found lost */
+  uint32_t lost_rxt;                      /* retransmissions found lost */
+  synack_seq blk[SYNACK__SACK_MAX]
+                [2]; /* SACKed [start, end), ordered, above SND.UNA */
 } synack__scoreboard;
 
 /* Take the SACK blocks of an ACK; 1 when they SACKed bytes not SACKed before.
@@ -139,8 +163,9 @@ typedef struct synack__cc_ops {
   void (*init)(synack_conn *c); /* at ESTABLISHED */
   /* new data acked, not in recovery */
   void (*on_ack)(synack_conn *c, uint32_t acked, uint64_t now);
-  void (*on_loss)(synack_conn *c); /* fast retransmit: set ssthresh */
-  void (*on_rto)(synack_conn *c);  /* retransmission timeout */
+  void (*on_loss)(synack_conn *c);    /* fast retransmit: set ssthresh */
+  void (*on_rto)(synack_conn *c);     /* retransmission timeout */
+  void (*after_idle)(synack_conn *c); /* cwnd restarted after idle, or NULL */
 } synack__cc_ops;
 
 /* CUBIC's state (cc_cubic.c, RFC 9438); windows in bytes, times in
@@ -183,102 +208,102 @@ int synack__heap_reserve(synack_host *h);
 /* The TCB --------------------------------------------------------------------
  */
 
+/*
+ * The fields are in the order of their use, not of the RFC's sections: from
+ * the start through `rcv` come those that a segment in or out, a SEND or a
+ * RECEIVE reads or writes (what the demux compares first of all), packed in
+ * as few cache lines as they fit; after them what only the handshake, the
+ * close, loss recovery, urgent data and the statistics use. With 100,000
+ * connections a segment for any of them finds its TCB out of every cache,
+ * and each line more is one more miss (bench/scale.lua). The host allocates
+ * it on a cache line (synack__conn_new).
+ */
 struct synack_conn {
+  /* the demux (host.c) and the dispatch of a segment */
+  synack_conn *hnext; /* demux hash chain */
   synack_host *host;
   synack_listener *listener; /* set while in a listener's SYN or accept queue */
-  synack_conn *hnext;        /* demux hash chain */
-  synack_conn *next, *prev;  /* every connection of the host */
-  synack_conn *qnext, *qprev; /* the listener queue it is in */
-  int refs;                   /* user retains + the listener's hold */
-  int busy;                   /* inside the core: do not free yet */
-  uint32_t hash;              /* the demux hash of its 4-tuple, while in_hash */
-  uint8_t in_hash, queue;     /* queue: 0 none, 1 SYN queue, 2 accept queue */
-  uint8_t passive, freeing;
-  void *data;
-  unsigned hooks;
-  synack_state state;
-
-  synack_addr raddr;
+  uint32_t hash;             /* the demux hash of its 4-tuple, while in_hash */
   uint16_t lport, rport;
-  synack_conn_opts opts; /* every field resolved */
+  synack_addr raddr;
+  uint8_t in_hash;
+  uint8_t ack_now;      /* send an ACK at the end of this input */
+  uint8_t unacked_segs; /* full-sized segments received since our last ACK */
+  synack_state state;
+  int refs; /* user retains + the listener's hold */
+  int busy; /* inside the core: do not free yet */
+  unsigned hooks;
+  unsigned pend; /* notices gathered while a segment is processed */
+  int error;
 
-  /* send sequence space (RFC 9293 3.3.1) */
-  synack_seq iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;
-  uint32_t snd_wnd, max_sndwnd;
+  /* negotiated (RFC 7323, RFC 2018) */
+  uint8_t snd_ws, rcv_ws, ws_ok, sack_ok, ts_ok;
+  /* send side: FIN asked for / sent (snd_fin_seq is its number); CLOSE, not
+     shutdown (the application reads no more); a SEND with PUSH (MAY-15) not
+     yet all sent (up to snd_push_seq); urgent data (RFC 9293 3.8.5, up to
+     snd_up); the SWS override timer fired (send the held runt) */
+  uint8_t fin_queued, fin_sent, app_closed, snd_push, snd_urg, sws_force;
+  /* receive side: the peer's FIN in order and consumed; a FIN beyond a hole
+     (at rcv_fin_seq); urgent data (up to rcv_up); the peer pushed (MAY-17,
+     its pushed data ends at rcv_psh_seq) */
+  uint8_t rcv_fin, rcv_fin_ooo, rcv_urg, rcv_psh;
+  uint8_t in_recovery;
+  uint8_t rtt_timing;
+  uint8_t r1_reached; /* nretx reached R1 (SHLD-9), until SND.UNA moves */
+
+  /* the sequence spaces (RFC 9293 3.3.1) */
+  synack_seq snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;
   synack_seq
       snd_buf_seq; /* the sequence number of the send ring's first byte */
-  uint8_t fin_queued,
-      fin_sent;       /* FIN asked for / sent (snd_fin_seq is its number) */
-  uint8_t app_closed; /* CLOSE, not shutdown: the application reads no more */
-  synack_seq snd_fin_seq;
-  uint8_t snd_push; /* a SEND with PUSH (MAY-15) is not yet all sent... */
-  synack_seq snd_push_seq; /* ...up to here */
+  uint32_t snd_wnd, max_sndwnd;
+  synack_seq rcv_nxt, rcv_adv; /* rcv_adv: the right edge last advertised */
+  synack_seq last_ack_sent;    /* RFC 7323 Last.ACK.sent */
+  uint32_t ts_recent;          /* RFC 7323 TS.Recent */
+  uint64_t ts_recent_at;       /* when it was taken (PAWS staleness, 5.5) */
+  uint32_t smss;               /* payload bytes per full-sized segment */
 
-  /* receive sequence space */
-  synack_seq irs, rcv_nxt,
-      rcv_adv;         /* rcv_adv: the right edge last advertised */
-  uint8_t rcv_fin;     /* the peer's FIN is in order and consumed */
-  uint8_t rcv_fin_ooo; /* a FIN beyond a hole, at rcv_fin_seq */
-  synack_seq rcv_fin_seq;
-
-  /* urgent pointers (RFC 9293 3.8.5): valid while the flag is set */
-  uint8_t snd_urg, rcv_urg;
-  synack_seq snd_up, rcv_up;
-  uint8_t rcv_psh; /* the peer pushed (MAY-17): its pushed data ends at
-                      rcv_psh_seq */
-  synack_seq rcv_psh_seq;
-
-  /* negotiated */
-  uint8_t snd_ws, rcv_ws, ws_ok, sack_ok, ts_ok;
-  uint16_t peer_mss;
-  uint32_t smss;            /* payload bytes per full-sized segment */
-  uint32_t ts_recent;       /* RFC 7323 TS.Recent */
-  uint64_t ts_recent_at;    /* when it was taken (PAWS staleness, 5.5) */
-  synack_seq last_ack_sent; /* RFC 7323 Last.ACK.sent */
-
-  synack__sndbuf snd;
-  synack__rcvbuf rcv;
-
-  /* acknowledgment */
-  uint8_t ack_now;      /* send an ACK at the end of this input */
-  uint8_t sws_force;    /* the SWS override timer fired: send the held runt */
-  uint8_t unacked_segs; /* full-sized segments received since our last ACK */
-  uint8_t
-      oow_acked; /* an ACK answered a dropped empty segment, at oow_ack_at */
-  uint64_t oow_ack_at; /* (input.c: against ACK storms) */
-
-  /* retransmission */
-  synack__rtt rtt;
-  uint8_t rtt_timing;
-  synack_seq rtt_seq;
-  uint64_t rtt_start;
-  uint32_t nretx;       /* retransmissions of the oldest unacked segment */
-  uint8_t r1_reached;   /* nretx reached R1 (SHLD-9), until SND.UNA moves */
-  uint32_t nprobe;      /* zero-window probes without an answer */
-  uint32_t nkeep;       /* keepalives without an answer */
-  uint64_t rexmt_since; /* when the oldest unacked data was first sent */
-  uint64_t last_rcv;    /* for keepalive idleness */
-
-  /* congestion control */
-  const synack__cc_ops *cc;
+  /* congestion control and retransmission */
   uint32_t cwnd, ssthresh, cwnd_acc;
   uint32_t dupacks;
-  uint8_t in_recovery;
-  synack_seq recover;
-  synack__cubic cubic;
-  synack__scoreboard sb;
+  uint32_t nretx;  /* retransmissions of the oldest unacked segment */
+  uint32_t nprobe; /* zero-window probes without an answer */
+  uint32_t nkeep;  /* keepalives without an answer */
+  synack_seq rtt_seq;
+  const synack__cc_ops *cc;
+  uint64_t rtt_start;
+  uint64_t rexmt_since;   /* when the oldest unacked data was first sent */
+  uint64_t last_rcv;      /* for keepalive idleness */
   uint64_t last_data_out; /* when data last went out (restart after idle) */
+  uint64_t bytes_sent, bytes_received, bytes_acked;
+  synack__rtt rtt;
 
   /* timers */
   uint64_t t[SYNACK__T_COUNT];
   uint64_t deadline;
   size_t heap_idx; /* SIZE_MAX when not in the heap */
 
+  synack__sndbuf snd;
+  synack_conn_opts opts; /* every field resolved */
+  synack__scoreboard sb; /* its counts first, the ranges last */
+  synack__rcvbuf rcv;    /* its ring first, the out-of-order islands last */
+
+  /* the rest: setup, teardown, recovery, urgent data, statistics */
+  synack_conn *next, *prev;   /* every connection of the host */
+  synack_conn *qnext, *qprev; /* the listener queue it is in */
+  void *data;
+  uint8_t queue; /* 0 none, 1 SYN queue, 2 accept queue */
+  uint8_t passive, freeing;
+  uint8_t
+      oow_acked; /* an ACK answered a dropped empty segment, at oow_ack_at */
+  uint16_t peer_mss;
+  synack_seq iss, irs;
+  synack_seq snd_fin_seq, snd_push_seq, snd_up;
+  synack_seq rcv_fin_seq, rcv_up, rcv_psh_seq;
+  synack_seq recover;
+  uint64_t oow_ack_at; /* (input.c: against ACK storms) */
+  synack__cubic cubic;
   uint32_t retransmits;
   uint32_t recoveries, rtos, paws_drops;
-  uint64_t bytes_sent, bytes_received, bytes_acked;
-  int error;
-  unsigned pend; /* notices gathered while a segment is processed */
 };
 
 struct synack_listener {
@@ -309,6 +334,7 @@ struct synack_host {
   synack_listener *listeners;
   synack_conn **heap;
   size_t heap_len, heap_cap;
+  synack__ringpool rings; /* empty rings for reuse (buf.c) */
   uint16_t next_port;
   uint64_t chack_start;
   uint32_t chack_count;

@@ -169,8 +169,8 @@ enum {
   SYNACK_OPT_SET_TOS =
       1 << 14 /* MUST-48: the Diffserv / TOS byte of what we send */
 };
-#define SYNACK_KEEPALIVE_DEFAULT UINT64_MAX /* keepalive on, default interval  \
-                                             */
+/* keepalive on, at the default interval */
+#define SYNACK_KEEPALIVE_DEFAULT UINT64_MAX
 typedef struct synack_conn_opts {
   uint32_t set;
   uint32_t isn;

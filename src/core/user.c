@@ -161,11 +161,11 @@ static long send_data(synack_conn *c, const uint8_t *data, size_t len, int push,
     return SYNACK_EPIPE;
   if (len == 0)
     return 0;
-  if (synack__sndbuf_init(&c->snd, c->opts.sndbuf) != 0)
+  if (synack__sndbuf_init(&c->snd, c->opts.sndbuf, &c->host->rings) != 0)
     return SYNACK_ENOMEM;
   if (len > c->snd.cap)
     len = c->snd.cap;
-  n = synack__sndbuf_write(&c->snd, data, (uint32_t)len);
+  n = synack__sndbuf_write(&c->snd, data, (uint32_t)len, &c->host->rings);
   if (push && n > 0) { /* a push point at the end of what is queued now */
     c->snd_push = 1;
     c->snd_push_seq = seq_add(c->snd_buf_seq, c->snd.len);
@@ -221,7 +221,8 @@ long synack_conn_recv(synack_conn *c, uint8_t *buf, size_t cap, uint64_t now) {
                              */
   if (c->rcv.len && cap)
     n = synack__rcvbuf_read(&c->rcv, buf,
-                            cap > 0xffffffffu ? 0xffffffffu : (uint32_t)cap);
+                            cap > 0xffffffffu ? 0xffffffffu : (uint32_t)cap,
+                            &c->host->rings);
   if (n > 0) {
     synack__trim_buffers(c); /* the peer's FIN is read: the ring goes */
     /* window update once the right edge can move by a useful amount (MUST-39)

@@ -124,6 +124,7 @@ void lsynack_inherit(lua_State *L, int connidx, int listeneridx) {
   lsynack_getuv(L, listeneridx, "hooks");
   lua_setfield(L, -2, "parent");
   lua_pop(L, 1);
+  p->has_parent = 1;
   p->inherit = pl->mask;
   if (p->c)
     synack_conn_set_hooks(p->c, (p->mask | p->inherit) & SYNACK_HOOK_ALL);

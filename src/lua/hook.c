@@ -1,10 +1,12 @@
 /*
  * hook.c: Lua hooks on connections, listeners, hosts and the network.
  *
- * obj:on(event, fn) appends fn to the object's uservalue hooks[event]. The
- * object's mask (one bit per segment kind, plus "state" and "error") tells
- * the core which segments to call back for, so a segment nobody hooks never
- * reaches Lua.
+ * obj:on(event, fn) appends fn to the list of its event in the object's
+ * hooks table (its uservalue's `hooks`), where lists are kept by number
+ * (lnet.h): a segment finds its lists with lua_rawgeti rather than a lookup
+ * by name. The object's mask (one bit per segment kind, plus "state" and
+ * "error") tells the core which segments to call back for, so a segment
+ * nobody hooks never reaches Lua.
  *
  * For a segment, levels run from the most specific: the connection's own
  * hooks, those it inherited from its listener, the host's, the network's; in
@@ -21,22 +23,29 @@
 
 #include "lnet.h"
 
-static const char *const kind_names[6] = {"rst", "syn",  "synack",
-                                          "fin", "data", "ack"};
+/* The events, by their place in a hooks table less one: the six segment
+   kinds (tcp.h's SYNACK_KIND_* order), then the rest. */
+static const char *const event_names[LSYNACK_HOOKS_ERROR] = {
+    "rst", "syn", "synack", "fin", "data", "ack", "segment", "state", "error"};
 
-/* The mask bits an event name stands for; 0 when unknown. */
-static unsigned event_bits(const char *name, int is_net) {
+/* The place in a hooks table of event `name`, or 0 when unknown. */
+static int event_index(const char *name, int is_net) {
   int i;
-  for (i = 0; i < 6; i++)
-    if (strcmp(name, kind_names[i]) == 0)
-      return 1u << i;
-  if (strcmp(name, "segment") == 0)
-    return SYNACK_HOOK_ALL;
-  if (strcmp(name, "state") == 0)
-    return LSYNACK_HOOK_STATE;
-  if (is_net && strcmp(name, "error") == 0)
-    return LSYNACK_HOOK_ERROR;
+  for (i = 0; i < LSYNACK_HOOKS_ERROR; i++)
+    if (strcmp(name, event_names[i]) == 0)
+      return i + 1 == LSYNACK_HOOKS_ERROR && !is_net ? 0 : i + 1;
   return 0;
+}
+
+/* The mask bits the event at place i stands for. */
+static unsigned event_bits(int i) {
+  if (i == LSYNACK_HOOKS_SEGMENT)
+    return SYNACK_HOOK_ALL;
+  if (i == LSYNACK_HOOKS_STATE)
+    return LSYNACK_HOOK_STATE;
+  if (i == LSYNACK_HOOKS_ERROR)
+    return LSYNACK_HOOK_ERROR;
+  return 1u << (i - 1);
 }
 
 /* The network of any of the binding's userdata at idx (all start with it). */
@@ -54,25 +63,23 @@ static lsynack_net *net_of(lua_State *L, int idx, int *is_net) {
 }
 
 /* The mask of the hooks table at idx. */
-static unsigned mask_of(lua_State *L, int idx, int is_net) {
+static unsigned mask_of(lua_State *L, int idx) {
   unsigned m = 0;
-  idx = lua_absindex(L, idx);
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    if (lua_type(L, -2) == LUA_TSTRING && lua_istable(L, -1) &&
-        luaL_len(L, -1) > 0)
-      m |= event_bits(lua_tostring(L, -2), is_net);
+  int i;
+  for (i = 1; i <= LSYNACK_HOOKS_ERROR; i++) {
+    if (lua_rawgeti(L, idx, i) == LUA_TTABLE && lua_rawlen(L, -1) > 0)
+      m |= event_bits(i);
     lua_pop(L, 1);
   }
   return m;
 }
 
 unsigned lsynack_hook_add(lua_State *L) {
-  int is_net;
+  int is_net, ev;
   const char *name = luaL_checkstring(L, 2);
   unsigned m;
   net_of(L, 1, &is_net);
-  if (!event_bits(name, is_net)) {
+  if ((ev = event_index(name, is_net)) == 0) {
     lua_pushfstring(L,
                     "unknown event '%s' (syn, synack, ack, data, fin, rst, "
                     "segment, state%s)",
@@ -89,36 +96,38 @@ unsigned lsynack_hook_add(lua_State *L) {
     lua_setfield(L, -2, "hooks");
     lua_pop(L, 1);
   }
-  lua_getfield(L, -1, name);
-  if (!lua_istable(L, -1)) {
+  if (lua_rawgeti(L, -1, ev) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_newtable(L);
     lua_pushvalue(L, -1);
-    lua_setfield(L, -3, name);
+    lua_rawseti(L, -3, ev);
   }
   lua_pushvalue(L, 3);
-  lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
   lua_pop(L, 1);
-  m = mask_of(L, -1, is_net);
+  m = mask_of(L, lua_gettop(L));
   lua_pop(L, 1);
   return m;
 }
 
 unsigned lsynack_hook_remove(lua_State *L) {
-  int is_net;
+  int is_net, ev;
   const char *name = luaL_checkstring(L, 2);
   unsigned m;
+  lua_settop(L, 3); /* fn, or nil: all of them (what is pushed comes after) */
   net_of(L, 1, &is_net);
+  ev = event_index(name, is_net);
   lsynack_getuv(L, 1, "hooks");
   if (!lua_istable(L, -1)) /* never hooked */
     return 0;
-  lua_getfield(L, -1, name);
-  if (lua_istable(L, -1)) {
+  if (!ev)
+    lua_pushnil(L); /* an unknown event has no hooks to remove */
+  else if (lua_rawgeti(L, -1, ev) == LUA_TTABLE) {
     if (lua_isnoneornil(L, 3)) {
       lua_pushnil(L);
-      lua_setfield(L, -3, name);
+      lua_rawseti(L, -3, ev);
     } else { /* rebuild the list without fn */
-      lua_Integer i, j = 0, len = (lua_Integer)luaL_len(L, -1);
+      lua_Integer i, j = 0, len = (lua_Integer)lua_rawlen(L, -1);
       lua_newtable(L);
       for (i = 1; i <= len; i++) {
         lua_rawgeti(L, -2, i);
@@ -127,11 +136,11 @@ unsigned lsynack_hook_remove(lua_State *L) {
         else
           lua_rawseti(L, -2, ++j);
       }
-      lua_setfield(L, -3, name);
+      lua_rawseti(L, -3, ev);
     }
   }
   lua_pop(L, 1);
-  m = mask_of(L, -1, is_net);
+  m = mask_of(L, lua_gettop(L));
   lua_pop(L, 1);
   return m;
 }
@@ -148,18 +157,17 @@ static int traceback(lua_State *L) {
 }
 
 /*
- * Call the function below its nargs arguments with one result. On error the
- * message is reported and nil left as the result. Returns 0 or 1 (error).
+ * Call the function below its nargs arguments with one result; `msgh` is the
+ * stack index of traceback(), pushed once by the caller for all its calls. On
+ * error the message is reported and nil left as the result. Returns 0 or 1
+ * (error).
  */
-static int call_hook(lua_State *L, lsynack_net *ln, int nargs,
+static int call_hook(lua_State *L, lsynack_net *ln, int nargs, int msgh,
                      const char *what) {
-  int base = lua_gettop(L) - nargs, rc;
-  lua_pushcfunction(L, traceback);
-  lua_insert(L, base);
+  int rc;
   ln->in_hook++;
-  rc = lua_pcall(L, nargs, 1, base);
+  rc = lua_pcall(L, nargs, 1, msgh);
   ln->in_hook--;
-  lua_remove(L, base);
   if (rc != 0) {
     lsynack_report(L, ln, what, -1);
     lua_pop(L, 1);
@@ -210,43 +218,42 @@ static int copy_back(lsynack_net *ln, synack_segment *dst,
 
 typedef struct seg_call {
   lsynack_net *ln;
-  int conn, seg; /* stack indices */
-  const char *dir;
+  int msgh, conn, seg, dir; /* stack indices */
   int dropped;
 } seg_call;
 
-/* Run the list hooks[name] of the hooks table at idx. */
-static void run_segment_list(lua_State *L, seg_call *sc, int idx,
-                             const char *name) {
+/* Run the list of event ev (its place) of the hooks table at idx. */
+static void run_segment_list(lua_State *L, seg_call *sc, int idx, int ev) {
   lua_Integer i, len;
-  lua_getfield(L, idx, name);
-  if (!lua_istable(L, -1)) {
+  if (lua_rawgeti(L, idx, ev) != LUA_TTABLE) {
     lua_pop(L, 1);
     return;
   }
-  len = (lua_Integer)luaL_len(L, -1);
+  len = (lua_Integer)lua_rawlen(L, -1);
   for (i = 1; i <= len && !sc->dropped; i++) {
+    int t;
     lua_rawgeti(L, -1, i);
     lua_pushvalue(L, sc->conn);
     lua_pushvalue(L, sc->seg);
-    lua_pushstring(L, sc->dir);
-    call_hook(L, sc->ln, 3, "a segment hook");
-    if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1))
+    lua_pushvalue(L, sc->dir);
+    call_hook(L, sc->ln, 3, sc->msgh, "a segment hook");
+    t = lua_type(L, -1);
+    if (t == LUA_TBOOLEAN && !lua_toboolean(L, -1))
       sc->dropped = 1;
-    else if (lsynack_tosegment(L, -1))
+    else if (t == LUA_TUSERDATA && lsynack_tosegment(L, -1))
       lua_replace(L, sc->seg), lua_pushnil(L);
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
 }
 
-static void run_segment_level(lua_State *L, seg_call *sc, int idx,
-                              const char *kind) {
+/* ev: the segment kind's place in a hooks table. */
+static void run_segment_level(lua_State *L, seg_call *sc, int idx, int ev) {
   if (!lua_istable(L, idx) || sc->dropped)
     return;
-  run_segment_list(L, sc, idx, kind);
+  run_segment_list(L, sc, idx, ev);
   if (!sc->dropped)
-    run_segment_list(L, sc, idx, "segment");
+    run_segment_list(L, sc, idx, LSYNACK_HOOKS_SEGMENT);
 }
 
 /*
@@ -265,12 +272,15 @@ static int push_levels(lua_State *L, lsynack_net *ln, uint32_t host,
       lsynack_getuv(L, connidx, "hooks");
     else
       lua_pushnil(L);
-    lsynack_getuv(L, connidx, "parent");
+    if (p->has_parent)
+      lsynack_getuv(L, connidx, "parent");
+    else
+      lua_pushnil(L);
     n += 2;
     if (host < ln->nhostmask && !(ln->hostmask[host] & bit)) {
       lua_pushnil(L); /* the host's level */
       if (ln->mask & bit)
-        lsynack_net_field(L, ln, "hooks");
+        lsynack_net_hooks(L, ln);
       else
         lua_pushnil(L);
       return n + 2;
@@ -281,11 +291,11 @@ static int push_levels(lua_State *L, lsynack_net *ln, uint32_t host,
     lsynack_getuv(L, -1, "listeners");
     if (lua_istable(L, -1)) {
       lua_rawgeti(L, -1, port);
-      lua_remove(L, -2);
+      lua_replace(L, -2);
     }
     if (lua_isuserdata(L, -1)) {
       lsynack_getuv(L, -1, "hooks");
-      lua_remove(L, -2);
+      lua_replace(L, -2);
     }
     lua_insert(L, -2); /* the listener's hooks below the host */
     n++;
@@ -294,8 +304,8 @@ static int push_levels(lua_State *L, lsynack_net *ln, uint32_t host,
     lua_pushnil(L);
   else
     lsynack_getuv(L, -1, "hooks");
-  lua_remove(L, -2);
-  lsynack_net_field(L, ln, "hooks");
+  lua_replace(L, -2);
+  lsynack_net_hooks(L, ln);
   return n + 2;
 }
 
@@ -307,7 +317,6 @@ synack_verdict lsynack_hook_segment(void *ud, synack_net *n, uint32_t host,
   synack_verdict v = SYNACK_PASS;
   seg_call sc;
   int top, levels, i;
-  const char *kind;
   int k;
   synack_segment *after;
   (void)n;
@@ -322,21 +331,26 @@ synack_verdict lsynack_hook_segment(void *ud, synack_net *n, uint32_t host,
       : (seg->flags & SYNACK_FIN) ? 3
       : seg->paylen               ? 4
                                   : 5;
-  kind = kind_names[k];
+  sc.ln = ln;
+  lua_pushcfunction(L, traceback);
+  sc.msgh = top + 1;
   if (c)
     lsynack_pushconn(L, ln, c, 0);
   else
     lua_pushnil(L);
-  sc.ln = ln;
-  sc.conn = top + 1;
+  sc.conn = top + 2;
   lsynack_pushsegment(L, seg);
-  sc.seg = top + 2;
-  sc.dir = dir == SYNACK_DIR_IN ? "in" : "out";
+  sc.seg = top + 3;
+  if (dir == SYNACK_DIR_IN)
+    lua_pushliteral(L, "in");
+  else
+    lua_pushliteral(L, "out");
+  sc.dir = top + 4;
   sc.dropped = 0;
   levels = push_levels(L, ln, host, sc.conn,
                        dir == SYNACK_DIR_IN ? seg->dport : 0, 1u << k);
   for (i = 0; i < levels; i++)
-    run_segment_level(L, &sc, top + 3 + i, kind);
+    run_segment_level(L, &sc, top + 5 + i, k + 1);
   if (sc.dropped) {
     v = SYNACK_DROP;
   } else {
@@ -370,24 +384,24 @@ static int wants_state(lsynack_net *ln, uint32_t host, synack_conn *c) {
   return 0;
 }
 
-static void run_state_list(lua_State *L, lsynack_net *ln, int idx, int connidx,
-                           synack_state from, synack_state to, int segidx) {
+static void run_state_list(lua_State *L, lsynack_net *ln, int msgh, int idx,
+                           int connidx, synack_state from, synack_state to,
+                           int segidx) {
   lua_Integer i, len;
   if (!lua_istable(L, idx))
     return;
-  lua_getfield(L, idx, "state");
-  if (!lua_istable(L, -1)) {
+  if (lua_rawgeti(L, idx, LSYNACK_HOOKS_STATE) != LUA_TTABLE) {
     lua_pop(L, 1);
     return;
   }
-  len = (lua_Integer)luaL_len(L, -1);
+  len = (lua_Integer)lua_rawlen(L, -1);
   for (i = 1; i <= len; i++) {
     lua_rawgeti(L, -1, i);
     lua_pushvalue(L, connidx);
     lua_pushstring(L, synack_state_name(from));
     lua_pushstring(L, synack_state_name(to));
     lua_pushvalue(L, segidx);
-    call_hook(L, ln, 4, "a state hook");
+    call_hook(L, ln, 4, msgh, "a state hook");
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
@@ -400,13 +414,14 @@ void lsynack_hook_state(lua_State *L, lsynack_net *ln, uint32_t host,
   if (!wants_state(ln, host, c) || !lua_checkstack(L, 32))
     return;
   top = lua_gettop(L);
+  lua_pushcfunction(L, traceback);
   lsynack_pushconn(L, ln, c, 0);
   if (seg)
     lsynack_pushsegment(L, seg);
   else
     lua_pushnil(L);
-  levels = push_levels(L, ln, host, top + 1, 0, LSYNACK_HOOK_STATE);
+  levels = push_levels(L, ln, host, top + 2, 0, LSYNACK_HOOK_STATE);
   for (i = 0; i < levels; i++)
-    run_state_list(L, ln, top + 3 + i, top + 1, from, to, top + 2);
+    run_state_list(L, ln, top + 1, top + 4 + i, top + 2, from, to, top + 3);
   lua_settop(L, top);
 }

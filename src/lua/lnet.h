@@ -8,14 +8,17 @@
  *                                   trace = {event tables built so far} }
  *   host, wire, listener userdata
  *                      uservalue: { net = network ud, host = host ud,
- *                                   hooks = {event = {fn...}} }
+ *                                   hooks = {...} }
  *   connection userdata
  *                      uservalue: { net = network ud, hooks = (on the first
  *                                   c:on()), parent = its listener's hooks }
- * The network anchors every listener until it is closed and every connection
- * that has a userdata until it is CLOSED, so a script may drop its references
- * and the connection still runs to its end. A weak table in the registry maps
- * C pointers (synack_net*, synack_conn*, synack_listener*) to their userdata.
+ * A hooks table holds a list of functions per event, by number
+ * (LSYNACK_HOOKS_*). The network anchors every listener until it is closed
+ * and every connection userdata that has hooks (its own or its listener's)
+ * until the connection is CLOSED, so a script may drop its references and
+ * the hooks still run to the end. A weak table in the registry maps C
+ * pointers (synack_net*, synack_conn*, synack_listener*) to their userdata,
+ * and a network's &hooks_key to its hooks table.
  *
  * Callbacks from the core run Lua only when something listens: each level
  * (connection, listener, host, network) keeps a mask of the kinds it has Lua
@@ -39,6 +42,14 @@
 #define LSYNACK_HOOK_STATE (1u << 6)
 #define LSYNACK_HOOK_ERROR (1u << 7)
 
+/*
+ * A hooks table (hook.c) keeps its lists of functions by number: [1] to [6]
+ * the segment kinds of tcp.h (SYNACK_KIND_* + 1), then these.
+ */
+#define LSYNACK_HOOKS_SEGMENT 7
+#define LSYNACK_HOOKS_STATE 8
+#define LSYNACK_HOOKS_ERROR 9
+
 typedef struct lsynack_capture_slot lsynack_capture_slot;
 
 typedef struct lsynack_net {
@@ -55,6 +66,7 @@ typedef struct lsynack_net {
   unsigned *hostmask; /* each host's own hook mask, by host index */
   size_t nhostmask;
   struct lsynack_rt *rt; /* clock = "real" (realtime.c), else NULL */
+  char hooks_key;        /* its address: the hooks table in the objects table */
 } lsynack_net;
 
 /*
@@ -77,6 +89,7 @@ typedef struct lsynack_conn {
   unsigned mask;    /* own hooks */
   unsigned inherit; /* the listener's, at the time the userdata was made */
   int anchored;     /* the network's anchors hold it (conn.c) */
+  int has_parent;   /* its uservalue has `parent` (lsynack_inherit) */
 } lsynack_conn;
 
 typedef struct lsynack_listener {
@@ -108,6 +121,9 @@ lsynack_net *lsynack_checknet(lua_State *L, int idx); /* raises when closed */
 void lsynack_nothook(lua_State *L, lsynack_net *ln, const char *what);
 /* Push the network's uservalue table field `name` (creating nothing). */
 void lsynack_net_field(lua_State *L, lsynack_net *ln, const char *name);
+/* lsynack_net_field(L, ln, "hooks") in one lookup (every hook call needs it).
+ */
+void lsynack_net_hooks(lua_State *L, lsynack_net *ln);
 /* Push the userdata registered for C pointer p, or nil; returns its type. */
 int lsynack_getobj(lua_State *L, const void *p);
 /* Register the userdata at idx for p. */

@@ -11,8 +11,8 @@
 #include "lnet.h"
 #include "lrealtime.h"
 
-static char objs_key; /* registry: weak table, C pointer -> userdata */
-static char net_mt_key; /* registry: the network metatable (lsynack_testudata) */
+static char objs_key;   /* registry: weak table, C pointer -> userdata */
+static char net_mt_key; /* registry: the network metatable */
 
 /* Type checks ------------------------------------------------------------ */
 
@@ -57,7 +57,7 @@ int lsynack_getobj(lua_State *L, const void *p) {
   int t;
   push_objs(L);
   t = lua_rawgetp(L, -1, p);
-  lua_remove(L, -2);
+  lua_replace(L, -2);
   return t;
 }
 
@@ -77,14 +77,18 @@ void lsynack_getuv(lua_State *L, int idx, const char *name) {
     return;
   }
   lua_getfield(L, -1, name);
-  lua_remove(L, -2);
+  lua_replace(L, -2);
 }
 
 void lsynack_net_field(lua_State *L, lsynack_net *ln, const char *name) {
   if (lsynack_getobj(L, ln) == LUA_TNIL)
     return; /* nil stays */
   lsynack_getuv(L, -1, name);
-  lua_remove(L, -2);
+  lua_replace(L, -2);
+}
+
+void lsynack_net_hooks(lua_State *L, lsynack_net *ln) {
+  lsynack_getobj(L, &ln->hooks_key); /* registered by net_new */
 }
 
 void lsynack_anchor(lua_State *L, lsynack_net *ln, int idx, int on) {
@@ -155,11 +159,11 @@ void lsynack_report(lua_State *L, lsynack_net *ln, const char *what,
   int handled = 0;
   msgidx = lua_absindex(L, msgidx);
   if (ln->mask & LSYNACK_HOOK_ERROR) {
-    lsynack_net_field(L, ln, "hooks");
+    lsynack_net_hooks(L, ln);
     if (lua_istable(L, -1)) {
-      lua_getfield(L, -1, "error");
+      lua_rawgeti(L, -1, LSYNACK_HOOKS_ERROR);
       if (lua_istable(L, -1)) {
-        lua_Integer i, len = (lua_Integer)luaL_len(L, -1);
+        lua_Integer i, len = (lua_Integer)lua_rawlen(L, -1);
         for (i = 1; i <= len; i++) {
           lua_rawgeti(L, -1, i);
           lua_pushvalue(L, msgidx);
@@ -305,6 +309,7 @@ static int net_new(lua_State *L) {
   lua_newtable(L);
   lua_setfield(L, -2, "anchors");
   lua_newtable(L);
+  lsynack_setobj(L, &ln->hooks_key, -1); /* (weakly: the uservalue holds it) */
   lua_setfield(L, -2, "hooks");
   lua_newtable(L);
   lua_setfield(L, -2, "trace");
