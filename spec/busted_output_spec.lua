@@ -5,22 +5,9 @@
 -- `busted --list` counts them) and no failure or error.
 
 local here = (debug.getinfo(1, "S").source:match("^@(.*)/spec/[^/]*$")) or "."
-local LUA = os.getenv("LUA") or "lua5.4"
-local BUILD = os.getenv("SYNACK_BUILD")
+local shell = dofile(here .. "/spec/lib/shell.lua")
+local q, run = shell.quote, shell.run
 local SPEC = "spec/segment_spec.lua"
-
-local function q(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
---- Run `cmd` in the repository; its output (stdout and stderr) and exit status.
-local function run(cmd)
-  local p = io.popen("cd " .. q(here) .. " && " .. cmd .. " 2>&1; echo \"exit=$?\"")
-  local out = p:read("*a")
-  p:close()
-  local status = tonumber(out:match("exit=(%d+)%s*$"))
-  return out:gsub("exit=%d+%s*$", ""), status
-end
 
 --- bin/synack running busted with `args`.
 local function busted(args)
@@ -28,8 +15,7 @@ local function busted(args)
   local path = p:read("*l")
   p:close()
   assert(path and path ~= "", "busted is not on PATH")
-  local env = "env LUA=" .. q(LUA) .. (BUILD and (" SYNACK_BUILD=" .. q(BUILD)) or "")
-  return run(env .. " bin/synack " .. q(path) .. " " .. args)
+  return run(shell.synack_env() .. " bin/synack " .. q(path) .. " " .. args)
 end
 
 --- An attribute of the first element `tag` of an XML text, as a number.

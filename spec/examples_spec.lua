@@ -5,35 +5,14 @@
 -- same setup, curl against a synack HTTP server on a TUN device.)
 
 local here = (debug.getinfo(1, "S").source:match("^@(.*)/spec/[^/]*$")) or "."
+local shell = dofile(here .. "/spec/lib/shell.lua")
+local q, run, read = shell.quote, shell.run, shell.read
 local LUA = os.getenv("LUA") or "lua5.4"
-local BUILD = os.getenv("SYNACK_BUILD")
 local SANITIZE = os.getenv("SANITIZE")
-
-local function q(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
---- Run a shell command line in the repository: its output (stdout and
--- stderr) and exit status.
-local function run(cmd)
-  local p = io.popen("cd " .. q(here) .. " && { " .. cmd .. " ; } 2>&1; echo \"exit=$?\"")
-  local out = p:read("*a")
-  p:close()
-  local status = tonumber(out:match("exit=(%d+)%s*$"))
-  return (out:gsub("exit=%d+%s*$", "")), status
-end
 
 --- bin/synack with `args` (a shell-quoted string), bounded by `seconds`.
 local function synack(args, seconds)
-  local env = "env LUA=" .. q(LUA) .. (BUILD and (" SYNACK_BUILD=" .. q(BUILD)) or "")
-  return run("timeout -k 5 " .. (seconds or 30) .. " " .. env .. " bin/synack " .. args)
-end
-
-local function read(path)
-  local f = assert(io.open(here .. "/" .. path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
+  return run("timeout -k 5 " .. (seconds or 30) .. " " .. shell.synack_env() .. " bin/synack " .. args)
 end
 
 --- Assert that `text` contains `plain` (no patterns).

@@ -2,10 +2,10 @@
 --
 -- * methods, both ways, on live objects: every method a class of types/
 --   declares exists on the object the binding makes (a network, a wire, a
---   host, a raw host, a listener, a connection, a segment, a capture), and
---   every public method the object has (the table its metatable's __index
---   looks methods up in; names starting with "_" are internal) is
---   declared. The same for the module tables synack, synack.expect,
+--   host, a raw host, a listener, a connection, a segment, a capture, a
+--   UDP link), and every public method the object has (the table its
+--   metatable's __index looks methods up in; names starting with "_" are
+--   internal) is declared. The same for the module tables synack, synack.expect,
 --   synack.pkt and synack.ksock (functions and other values);
 -- * fields: every field declared (and not marked optional) reads non-nil on
 --   the live object. Userdata fields are answered by C __index functions
@@ -28,13 +28,8 @@ local expect = require "synack.expect"
 local pkt = require "synack.pkt"
 
 local here = (debug.getinfo(1, "S").source:match("^@(.*)/spec/[^/]*$")) or "."
-
-local function read(path)
-  local f = assert(io.open(here .. "/" .. path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local shell = dofile(here .. "/spec/lib/shell.lua")
+local read = shell.read
 
 local function lines_of(text)
   local out = {}
@@ -74,7 +69,7 @@ end
 
 --- The files under types/ (paths relative to the repository).
 local function meta_files()
-  local p = io.popen("cd '" .. here:gsub("'", "'\\''") .. "' && find types -name '*.lua' | sort")
+  local p = io.popen("cd " .. shell.quote(here) .. " && find types -name '*.lua' | sort")
   local out = {}
   for line in p:lines() do out[#out + 1] = line end
   p:close()
@@ -303,7 +298,7 @@ describe("types/ (LuaCATS declarations)", function()
     end
   end)
 
-  check("matches a UDP link's fields", function()
+  check("matches a UDP link's methods and fields (and a TUN link's methods)", function()
     local net = synack.network{clock = "real"}
     local u, err = net:udp{bind = "127.0.0.1:0"}
     if not u then
@@ -311,7 +306,13 @@ describe("types/ (LuaCATS declarations)", function()
       pending("cannot bind a UDP socket on 127.0.0.1: " .. tostring(err))
       return
     end
+    local t = method_table(u, synack._methods.udp)
+    assert(t, "synack.Udp: no method table behind __index")
+    assert.equal(synack._methods.udp, t)
+    same_methods("synack.Udp", public_methods(t))
     fields_present("synack.Udp", u)
+    -- no TUN device here: its methods table is the one its __index answers from
+    same_methods("synack.Tun", public_methods(synack._methods.tun))
     net:close()
   end)
 
