@@ -47,6 +47,43 @@ describe("blocking-style calls from the main chunk", function()
     assert.equal(0, net.now)
   end)
 
+  it("end with ETIMEDOUT at the network's wait_limit on a network that never goes idle", function()
+    -- keepalives answered for ever: without a limit, recv() would run
+    -- virtual time for ever
+    local net = synack.network{wait_limit = 3600}
+    assert.equal(3600, net.wait_limit)
+    local w = net:wire{delay = 0.010}
+    local a, b = net:host{addr = A, link = w}, net:host{addr = B, link = w}
+    local l = b:listen(80)
+    local c = a:connect(B, 80, {keepalive = 60})
+    local s = assert(l:accept())
+    local t0 = net.now
+    local data, err, code = s:recv()
+    assert.is_nil(data)
+    assert.equal("ETIMEDOUT", code)
+    assert.matches("nothing received within the network's wait_limit (3600 s)", err, 1, true)
+    assert.near(t0 + 3600, net.now, 1e-6)
+    for _, call in ipairs{function() return c:wait("CLOSED") end, function() return l:accept() end,
+      function() return net:run_until(function() return false end) end, function() return net:run() end} do
+      t0 = net.now
+      local ok, e, k = call()
+      assert.is_nil(ok)
+      assert.equal("ETIMEDOUT", k)
+      assert.matches("wait_limit (3600 s)", e, 1, true)
+      assert.near(t0 + 3600, net.now, 1e-6)
+    end
+    assert.equal("ESTABLISHED", c.state) -- the connection itself is fine
+    -- the default: one day on a virtual network, none in real time; false: none
+    assert.equal(86400, synack.network{}.wait_limit)
+    assert.is_false(synack.network{wait_limit = false}.wait_limit)
+    local real = synack.network{clock = "real"}
+    assert.is_false(real.wait_limit)
+    real:close()
+    for _, bad in ipairs{0, -1, "x", true, 1e13} do
+      assert.has_error(function() synack.network{wait_limit = bad} end)
+    end
+  end)
+
   it("end with ETIMEDOUT after their timeout", function()
     local net, a, b = pair()
     local l = b:listen(80)

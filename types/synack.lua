@@ -152,6 +152,7 @@ function synack.range(lo, hi) end
 ---@field clock? "virtual"|"real" `"virtual"` (default): discrete-event time; `"real"`: the wall clock on libuv
 ---@field seed? integer PRNG seed (default 1): the same seed and script give the same trace
 ---@field trace? boolean `false` keeps only the events of the last step
+---@field wait_limit? number|false seconds of network time a blocking call without a timeout may drive the network (default: one day on a virtual network, none in real time); `false`: no limit
 
 ---Options of `net:wire` and `wire:set`. All optional; the default wire is perfect.
 ---@class synack.WireOpts
@@ -237,6 +238,7 @@ function synack.range(lo, hi) end
 ---@class synack.Network
 ---@field now number seconds since the network was made
 ---@field closed boolean true after `net:close()`
+---@field wait_limit number|false the network's limit on blocking calls without a timeout (see `synack.NetworkOpts`)
 local Network = {}
 
 ---A new in-memory link between hosts of this network.
@@ -369,6 +371,15 @@ local Wire = {}
 ---@return synack.Wire
 function Wire:set(opts) end
 
+---Writes every packet this wire's hosts put on it, as sent (before the
+---wire's impairments), to the pcap file `path` (closing the file of a
+---previous call); with no path, stops. Independent of `net:capture`.
+---@param path? string
+---@return true|nil ok
+---@return string|nil err `"EIO: path: message"`
+---@return synack.ErrorCode|nil code
+function Wire:capture(path) end
+
 ---A UDP link (`net:udp`).
 ---@class synack.Udp
 ---@field sockname string the bound `"ip:port"`
@@ -376,6 +387,16 @@ function Wire:set(opts) end
 ---@field received integer datagrams received
 ---@field failed integer datagrams that could not be sent
 ---@field net synack.Network
+local Udp = {}
+
+---Writes every packet this link's hosts put on it, and every packet it
+---receives from outside, to the pcap file `path` (closing the file of a
+---previous call); with no path, stops. Independent of `net:capture`.
+---@param path? string
+---@return true|nil ok
+---@return string|nil err `"EIO: path: message"`
+---@return synack.ErrorCode|nil code
+function Udp:capture(path) end
 
 ---A TUN link (`net:tun`).
 ---@class synack.Tun
@@ -384,6 +405,16 @@ function Wire:set(opts) end
 ---@field received integer packets received
 ---@field failed integer packets that could not be sent
 ---@field net synack.Network
+local Tun = {}
+
+---Writes every packet this link's hosts put on it, and every packet it
+---receives from outside, to the pcap file `path` (closing the file of a
+---previous call); with no path, stops. Independent of `net:capture`.
+---@param path? string
+---@return true|nil ok
+---@return string|nil err `"EIO: path: message"`
+---@return synack.ErrorCode|nil code
+function Tun:capture(path) end
 
 -- Hosts ----------------------------------------------------------------------------
 

@@ -368,6 +368,7 @@ local function expect(obj, spec)
   local ev, why = next_segment(st, deadline)
   if not ev then
     local how = why == "timeout" and string.format("within %g s", (deadline or start) - start)
+      or why == "limit" and string.format("within the network's wait_limit (%g s)", st.net.wait_limit)
       or "and nothing is pending in the network"
     error(string.format("synack.expect: no segment reached %s %s (waited from %.6f s to %.6f s)\n"
       .. "  expected: %s", where(st), how, start, st.net.now, describe_spec(spec)), 2)

@@ -17,8 +17,11 @@
 -- A wait that cannot be satisfied ends with `nil, "ETIMEDOUT: ...",
 -- "ETIMEDOUT"`: when its timeout (seconds of network time) passes, or, when
 -- driving from the main chunk, when nothing is pending in the network
--- anymore. A coroutine waiting without a timeout on a network with nothing
--- pending simply stays suspended (net:run() returns).
+-- anymore, or, without a timeout, when the network's wait_limit has passed
+-- (a virtual network that never goes idle, with keepalives or zero-window
+-- probes, would otherwise run virtual time for ever; one day by default,
+-- none in real time). A coroutine waiting without a timeout on a network
+-- with nothing pending simply stays suspended (net:run() returns).
 --
 -- Errors raised inside a spawned coroutine are reported like hook errors
 -- (net:on("error", fn), else stderr) and end that coroutine only.
@@ -48,6 +51,15 @@ end
 
 local function etimedout(what)
   return nil, "ETIMEDOUT: " .. what, "ETIMEDOUT"
+end
+
+--- The failure of a wait for `what` that ended with `why` (see wait()).
+local function gave_up(net, why, what, timeout)
+  if why == "timeout" then return etimedout(what .. " within " .. timeout .. " s") end
+  if why == "limit" then
+    return etimedout(("%s within the network's wait_limit (%g s)"):format(what, net.wait_limit))
+  end
+  return etimedout(what .. " and nothing is pending")
 end
 
 --- The task of the running coroutine when `net` runs it, else nil.
@@ -115,7 +127,8 @@ M.run_tasks = run_tasks
 --- Call pred() until it returns a non-nil first value, yielding (in a task)
 -- or driving the network (elsewhere). `every_step`: check after each event,
 -- not only after events that may wake a waiter. Returns pred's values, or
--- nil and the reason ("timeout" or "idle").
+-- nil and the reason: "timeout", "idle", or "limit" (driving without a
+-- timeout, the network's wait_limit passed).
 local function wait(net, pred, timeout, every_step)
   local r = pack(pred())
   if r[1] ~= nil then return r end
@@ -130,14 +143,19 @@ local function wait(net, pred, timeout, every_step)
       if deadline and net.now >= deadline then return nil, "timeout" end
     end
   end
+  local limit = not timeout and lua_table(net).wait_limit
+  if limit then deadline = on_grid(net.now + limit) end
+  local late = limit and "limit" or "timeout"
   while true do
     run_tasks(net)
     r = pack(pred())
     if r[1] ~= nil then return r end
-    if deadline and net.now >= deadline then return nil, "timeout" end
+    if deadline and net.now >= deadline then return nil, late end
     local status
     if every_step then
-      if deadline and (net:_deadline() or math.huge) > deadline then
+      if limit and not net:_deadline() then
+        status = "idle" -- (the limit is no reason to move the clock)
+      elseif deadline and (net:_deadline() or math.huge) > deadline then
         net:_setnow(deadline)
         status = "limit"
       else
@@ -219,18 +237,24 @@ function M.install(methods)
     return ev
   end
 
-  --- net:run(): process events until nothing is pending.
+  --- net:run() -> true: process events until nothing is pending; or
+  -- nil, "ETIMEDOUT: ...", "ETIMEDOUT" when the network's wait_limit passed first.
   function Net:run()
     check_self(self, "synack.network", "run")
+    local limit, now = lua_table(self).wait_limit, self.now -- (now: nil once closed)
+    local deadline = limit and now and on_grid(now + limit)
     if not has_tasks(self) then -- then no task is running either
-      raw_run(self) -- (raises inside a hook)
+      if raw_run(self, deadline) == "limit" then -- (raises inside a hook)
+        return gave_up(self, "limit", "still busy")
+      end
       return true
     end
     never_from_hook(self, "net:run")
     no_run_in_task(self, "net:run")
     repeat
       run_tasks(self)
-      local status = self:_run(nil, true)
+      local status = self:_run(deadline, true)
+      if status == "limit" then return gave_up(self, "limit", "still busy") end
       if status == "idle" then run_tasks(self) end
     until status == "idle" and not self:_deadline()
     return true
@@ -245,8 +269,7 @@ function M.install(methods)
     check_timeout(timeout, "run_until", 2)
     local r, why = wait(self, function() if pred() then return true end end, timeout, true)
     if r then return true end
-    if why == "timeout" then return etimedout("the condition did not hold within " .. timeout .. " s") end
-    return etimedout("nothing is pending and the condition does not hold")
+    return gave_up(self, why, "the condition did not hold", timeout)
   end
 
   --- net:advance(seconds): process every event due within the next `seconds`.
@@ -305,8 +328,7 @@ function M.install(methods)
     if c ~= nil or timeout == 0 then return c end
     local r, why = wait(self.net, function() return raw_accept(self) end, timeout)
     if r then return r[1] end
-    return etimedout(why == "timeout" and "no connection to accept within " .. timeout .. " s"
-      or "no connection to accept and nothing is pending")
+    return gave_up(self.net, why, "no connection to accept", timeout)
   end
 
   --- c:recv([max [, timeout]]) -> string | nil, "EOF", "EOF" | nil, err, code
@@ -325,8 +347,7 @@ function M.install(methods)
       return {s, err, code, n = s and 1 or 3}
     end, timeout)
     if r then return unpack(r[1], 1, r[1].n) end
-    return etimedout(why == "timeout" and "nothing received within " .. timeout .. " s"
-      or "nothing received and nothing is pending")
+    return gave_up(self.net, why, "nothing received", timeout)
   end
 
   --- c:sendall(data [, timeout]) -> #data | nil, err, code
@@ -343,10 +364,7 @@ function M.install(methods)
         if not n then return {nil, err, code, n = 3} end
         if n > 0 then off = off + n; return {n, n = 1} end
       end, deadline and math.max(deadline - net.now, 0))
-      if not r then
-        return etimedout(why == "timeout" and "send buffer still full after " .. timeout .. " s"
-          or "send buffer full and nothing is pending")
-      end
+      if not r then return gave_up(net, why, "no room in the send buffer", timeout) end
       if r[1][1] == nil then return unpack(r[1], 1, 3) end
     end
     return #data
@@ -380,8 +398,7 @@ function M.install(methods)
       end
     end, timeout)
     if r then return unpack(r[1], 1, r[1].n) end
-    return etimedout(why == "timeout" and state .. " not reached within " .. timeout .. " s"
-      or state .. " not reached and nothing is pending")
+    return gave_up(net, why, state .. " not reached", timeout)
   end
 end
 

@@ -278,7 +278,7 @@ static void transmit(synack_net *n, nhost *from, const synack_addr *dst,
   e.id = id;
   record(n, &e, n->scratch, len);
   if (n->tap_on && n->cb.tap)
-    n->cb.tap(n->ud, n, n->scratch, len, n->now);
+    n->cb.tap(n->ud, n, from->link->index, n->scratch, len, n->now);
   if (to == SYNACK_NOHOST && !(from->link->flags & SYNACK_LINK_EXTERNAL)) {
     record_drop(n, from->index, to, id, SYNACK_WHY_NO_HOST, n->scratch, len);
     return;
@@ -633,9 +633,10 @@ void synack_net_drop(synack_net *n, uint32_t from, uint32_t to, uint32_t id,
   record_drop(n, from, to, id, why, pkt, len);
 }
 
-void synack_net_tap_input(synack_net *n, const uint8_t *pkt, size_t len) {
+void synack_net_tap_input(synack_net *n, const synack_link *l,
+                          const uint8_t *pkt, size_t len) {
   if (n->tap_on && n->cb.tap)
-    n->cb.tap(n->ud, n, pkt, len, n->now);
+    n->cb.tap(n->ud, n, l->index, pkt, len, n->now);
 }
 
 size_t synack_net_pending(const synack_net *n) {

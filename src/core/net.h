@@ -131,10 +131,13 @@ typedef struct synack_net_callbacks {
                 uint64_t now);
   void (*notify)(void *ud, synack_net *n, uint32_t host, synack_conn *c,
                  synack_listener *l, unsigned notices, uint64_t now);
-  /* Every packet put on any link, before the link's impairments (the pcap tap).
+  /*
+   * Every packet put on any link, before the link's impairments, and every
+   * packet a link brings in from outside (the pcap tap); `link` is the
+   * index of the link it travels on (synack_link.index).
    */
-  void (*tap)(void *ud, synack_net *n, const uint8_t *pkt, size_t len,
-              uint64_t now);
+  void (*tap)(void *ud, synack_net *n, uint32_t link, const uint8_t *pkt,
+              size_t len, uint64_t now);
 } synack_net_callbacks;
 
 /* The network ------------------------------------------------------------ */
@@ -201,11 +204,12 @@ uint8_t *synack_net_deliver(synack_net *n, uint64_t at, uint32_t to,
                             uint32_t from, uint32_t id, const uint8_t *pkt,
                             size_t len);
 /*
- * Show a packet that came in from outside the network (a udp or tun link
- * read it) to the tap, as transmit() does for the packets hosts send, so that
- * a capture of a real link holds both directions.
+ * Show a packet that came in from outside the network on link `l` (a udp or
+ * tun link read it) to the tap, as transmit() does for the packets hosts
+ * send, so that a capture of a real link holds both directions.
  */
-void synack_net_tap_input(synack_net *n, const uint8_t *pkt, size_t len);
+void synack_net_tap_input(synack_net *n, const synack_link *l,
+                          const uint8_t *pkt, size_t len);
 /* Record that a packet went nowhere, at now. */
 void synack_net_drop(synack_net *n, uint32_t from, uint32_t to, uint32_t id,
                      synack_why why, const uint8_t *pkt, size_t len);

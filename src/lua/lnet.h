@@ -38,6 +38,10 @@
 #define LSYNACK_WIRE_MT "synack.wire"
 #define LSYNACK_EVENT_MT "synack.event"
 
+/* How long (seconds of network time) a blocking call without a timeout
+ * drives a virtual network by default: one day (synack.network{wait_limit}). */
+#define LSYNACK_WAIT_LIMIT 86400.0
+
 /* Hook mask bits beyond the six segment kinds of tcp.h. */
 #define LSYNACK_HOOK_STATE (1u << 6)
 #define LSYNACK_HOOK_ERROR (1u << 7)
@@ -59,6 +63,10 @@ typedef struct lsynack_net {
   int woken;     /* something a coroutine may wait for happened */
   unsigned mask; /* network-level hooks */
   struct synack_capture *cap;
+  /* link:capture, by link index (NULL: none); the core's tap is on while
+     any of these or `cap` (net:capture) is open */
+  struct synack_capture **linkcap;
+  size_t nlinkcap;
   uint8_t *buf; /* recv and rewritten-payload scratch */
   size_t bufcap;
   uint8_t *hookpay; /* payload of the segment a hook rewrote last */
@@ -148,6 +156,13 @@ void lsynack_report(lua_State *L, lsynack_net *ln, const char *what,
 uint8_t *lsynack_netbuf(lsynack_net *ln, size_t n);
 /* "198.18.0.1" */
 void lsynack_pushaddr(lua_State *L, const synack_addr *a);
+/*
+ * net:capture(path) (link NULL) and link:capture(path): close the capture
+ * of the network or of `link`, then, when a path is at `arg` (else it
+ * stops), open that file. Pushes `true`, or `nil, "EIO: path: msg", "EIO"`.
+ */
+int lsynack_net_capture(lua_State *L, lsynack_net *ln, const synack_link *link,
+                        int arg);
 
 /* host.c */
 void lsynack_open_host(lua_State *L);
@@ -178,6 +193,8 @@ void lsynack_open_wire(lua_State *L);
 /* net:wire{...} */
 int lsynack_net_wire(lua_State *L);
 synack_link *lsynack_checklink(lua_State *L, int idx);
+/* link:capture([path]) for wires, UDP and TUN links. */
+int lsynack_link_capture(lua_State *L);
 /* The link at idx, or NULL when it is not one (raises when its network is
  * closed). */
 synack_link *lsynack_testlink(lua_State *L, int idx);

@@ -78,14 +78,18 @@ int lsynack_rt_setnow(lua_State *L, lsynack_rt *rt);
  */
 int lsynack_rt_wait_event(lua_State *L, lsynack_rt *rt);
 
-/* Add udp, tun, stop, _real to the network methods table at -1; register types.
+/*
+ * Add udp, tun, stop, _real to the network methods table at -1; register
+ * types (the methods of udp and tun links go to fields udp and tun of the
+ * table of method tables at -3, synack.core._methods).
  */
 void lsynack_open_realtime(lua_State *L);
 /* Add _uv_handles and _uv_run to the synack.core table at -1 (for tests). */
 void lsynack_open_realtime_core(lua_State *L);
 
 /* reallink.c */
-void lsynack_open_reallink(lua_State *L);
+/* The link types; their methods tables go to the table at `methods`. */
+void lsynack_open_reallink(lua_State *L, int methods);
 int lsynack_net_udp(lua_State *L);
 int lsynack_net_tun(lua_State *L);
 /* The link of a udp or tun userdata at idx, or NULL when it is neither. */

@@ -229,12 +229,16 @@ static void on_notify(void *ud, synack_net *n, uint32_t host, synack_conn *c,
     lsynack_conn_freed(c);
 }
 
-static void on_tap(void *ud, synack_net *n, const uint8_t *pkt, size_t len,
-                   uint64_t now) {
+/* A packet on link `link`: to the network's capture and to the link's. */
+static void on_tap(void *ud, synack_net *n, uint32_t link, const uint8_t *pkt,
+                   size_t len, uint64_t now) {
   lsynack_net *ln = ud;
+  uint64_t t = now + lsynack_rt_epoch(ln);
   (void)n;
   if (ln->cap)
-    synack_capture_write(ln->cap, pkt, len, now + lsynack_rt_epoch(ln));
+    synack_capture_write(ln->cap, pkt, len, t);
+  if (link < ln->nlinkcap && ln->linkcap[link])
+    synack_capture_write(ln->linkcap[link], pkt, len, t);
 }
 
 /* The network userdata ---------------------------------------------------- */
@@ -246,10 +250,15 @@ lsynack_net *lsynack_checknet(lua_State *L, int idx) {
   return ln;
 }
 
-/* Read synack.network{clock =, seed =, trace =}; *trace -1 when not given. */
-static void read_net_opts(lua_State *L, uint64_t *seed, int *trace) {
+/*
+ * Read synack.network{clock =, seed =, trace =, wait_limit =}; *trace and
+ * *wait_limit are -1 when not given, *wait_limit 0 for false (no limit).
+ */
+static void read_net_opts(lua_State *L, uint64_t *seed, int *trace,
+                          double *wait_limit) {
   *seed = 1;
   *trace = -1;
+  *wait_limit = -1;
   if (lua_isnoneornil(L, 1))
     return;
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -270,6 +279,14 @@ static void read_net_opts(lua_State *L, uint64_t *seed, int *trace) {
                                    : (uint64_t)(int64_t)x;
     } else if (strcmp(k, "trace") == 0) {
       *trace = lua_toboolean(L, -1);
+    } else if (strcmp(k, "wait_limit") == 0) {
+      lua_Number x = lua_tonumber(L, -1);
+      if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1))
+        *wait_limit = 0;
+      else if (lua_type(L, -1) == LUA_TNUMBER && x > 0 && x < 1e12)
+        *wait_limit = (double)x;
+      else
+        luaL_argerror(L, 1, "field 'wait_limit' must be seconds > 0 or false");
     } else {
       lua_pushfstring(L, "unknown field '%s'", k);
       luaL_argerror(L, 1, lua_tostring(L, -1));
@@ -278,16 +295,25 @@ static void read_net_opts(lua_State *L, uint64_t *seed, int *trace) {
   }
 }
 
-/* synack.network{clock = "virtual", seed = 1, trace = (not real)} */
+/*
+ * synack.network{clock = "virtual", seed = 1, trace = (not real),
+ *                wait_limit = (real: false, virtual: one day)}
+ */
 static int net_new(lua_State *L) {
   synack_net_callbacks cb;
   lsynack_net *ln;
   uint64_t seed;
+  double wait_limit;
   int trace, real, rc;
-  read_net_opts(L, &seed, &trace);
+  read_net_opts(L, &seed, &trace, &wait_limit);
   real = lsynack_rt_wanted(L, 1); /* before the userdata: see lrealtime.h */
   if (trace < 0)
     trace = !real; /* a real network may run for days: no trace unless asked */
+  /* A blocking call without a timeout on a virtual network that never goes
+   * idle (keepalive, zero-window probes) would run virtual time for ever;
+   * in real time waiting for ever is what a blocking socket does. */
+  if (wait_limit < 0)
+    wait_limit = real ? 0 : LSYNACK_WAIT_LIMIT;
   ln = (lsynack_net *)lua_newuserdata(L, sizeof *ln);
   memset(ln, 0, sizeof *ln);
   luaL_setmetatable(L, LSYNACK_NET_MT);
@@ -313,9 +339,12 @@ static int net_new(lua_State *L) {
   lua_setfield(L, -2, "hooks");
   lua_newtable(L);
   lua_setfield(L, -2, "trace");
-  lua_newtable(L);
-  lua_setfield(L, -2,
-               "lua"); /* for the Lua side (lua/synack): tasks and the like */
+  lua_newtable(L); /* for the Lua side (lua/synack): tasks and the like */
+  if (wait_limit > 0) {
+    lua_pushnumber(L, (lua_Number)wait_limit);
+    lua_setfield(L, -2, "wait_limit");
+  }
+  lua_setfield(L, -2, "lua");
   lua_setuservalue(L, -2);
   lsynack_setobj(L, ln, -1);
   if (real && (rc = lsynack_rt_open(L, ln, -1)) != 0) {
@@ -332,10 +361,12 @@ static void net_free(lua_State *L, lsynack_net *ln) {
     synack_net_free(ln->n);
     ln->n = NULL;
   }
-  if (ln->cap) {
-    synack_capture_close(ln->cap);
-    ln->cap = NULL;
-  }
+  synack_capture_close(ln->cap);
+  ln->cap = NULL;
+  while (ln->nlinkcap > 0)
+    synack_capture_close(ln->linkcap[--ln->nlinkcap]);
+  free(ln->linkcap);
+  ln->linkcap = NULL;
   free(ln->buf);
   ln->buf = NULL;
   ln->bufcap = 0;
@@ -446,9 +477,9 @@ static int net_stepq(lua_State *L) {
 
 /*
  * net:_run([limit_seconds [, stop_on_wake]]) -> "idle" | "limit" | "woken".
- * Steps until nothing is pending, or the next event is past the limit (then
- * the clock moves to the limit), or (stop_on_wake) something happened that a
- * waiting coroutine may care about.
+ * Steps until nothing is pending (the clock stays at the last event), or the
+ * next event is past the limit (then the clock moves to the limit), or
+ * (stop_on_wake) something happened that a waiting coroutine may care about.
  */
 static int net_run_raw(lua_State *L) {
   lsynack_net *ln = lsynack_checknet(L, 1);
@@ -466,8 +497,6 @@ static int net_run_raw(lua_State *L) {
     uint64_t d = synack_net_next_deadline(ln->n);
     size_t idx;
     if (d == SYNACK_NEVER) {
-      if (has_limit)
-        synack_net_set_now(ln->n, limit);
       lua_pushliteral(L, "idle");
       return 1;
     }
@@ -572,34 +601,56 @@ static int net_trace_len(lua_State *L) {
   return 1;
 }
 
-/* net:capture(path) -> true | nil, err, code; net:capture() stops. */
-static int net_capture(lua_State *L) {
-  lsynack_net *ln = lsynack_checknet(L, 1);
-  synack_capture *cap;
+/* The tap is on while a capture of the network or of any link is open. */
+static void sync_tap(lsynack_net *ln) {
+  int on = ln->cap != NULL;
+  size_t i;
+  for (i = 0; !on && i < ln->nlinkcap; i++)
+    on = ln->linkcap[i] != NULL;
+  synack_net_set_tap(ln->n, on);
+}
+
+int lsynack_net_capture(lua_State *L, lsynack_net *ln, const synack_link *link,
+                        int arg) {
+  const char *path = lua_isnoneornil(L, arg) ? NULL : lsynack_checkpath(L, arg);
+  synack_capture **slot = &ln->cap;
   int err = 0;
-  if (ln->cap) {
-    synack_capture_close(ln->cap);
-    ln->cap = NULL;
+  if (link && link->index >= ln->nlinkcap) {
+    size_t n = synack_net_link_count(ln->n);
+    synack_capture **caps;
+    if (!path) { /* nothing open on that link */
+      lua_pushboolean(L, 1);
+      return 1;
+    }
+    caps = realloc(ln->linkcap, n * sizeof *caps);
+    if (!caps)
+      return lsynack_pusherror(L, SYNACK_ENOMEM);
+    memset(caps + ln->nlinkcap, 0, (n - ln->nlinkcap) * sizeof *caps);
+    ln->linkcap = caps;
+    ln->nlinkcap = n;
   }
-  if (lua_isnoneornil(L, 2)) {
-    synack_net_set_tap(ln->n, 0);
-    lua_pushboolean(L, 1);
-    return 1;
-  }
-  cap = synack_capture_open(lsynack_checkpath(L, 2), &err);
-  if (!cap) {
+  if (link)
+    slot = &ln->linkcap[link->index];
+  /* closed first: the same path may be opened again (truncated) */
+  synack_capture_close(*slot);
+  *slot = path ? synack_capture_open(path, &err) : NULL;
+  sync_tap(ln);
+  if (path && !*slot) {
     if (err > SYNACK__ERR_BASE) {
       lua_pushnil(L);
-      lua_pushfstring(L, "EIO: %s: %s", lua_tostring(L, 2), strerror(-err));
+      lua_pushfstring(L, "EIO: %s: %s", path, strerror(-err));
       lua_pushliteral(L, "EIO");
       return 3;
     }
     return lsynack_pusherror(L, err);
   }
-  ln->cap = cap;
-  synack_net_set_tap(ln->n, 1);
   lua_pushboolean(L, 1);
   return 1;
+}
+
+/* net:capture(path) -> true | nil, err, code; net:capture() stops. */
+static int net_capture(lua_State *L) {
+  return lsynack_net_capture(L, lsynack_checknet(L, 1), NULL, 2);
 }
 
 /* net:app(text [, host]): record an "app" event (for scripts' own notes). */
@@ -724,6 +775,14 @@ static int net_index(lua_State *L) {
   }
   if (strcmp(k, "closed") == 0) {
     lua_pushboolean(L, ln->n == NULL);
+    return 1;
+  }
+  if (strcmp(k, "wait_limit") == 0) { /* seconds, or false */
+    lua_getuservalue(L, 1);
+    lua_getfield(L, -1, "lua");
+    lua_getfield(L, -1, "wait_limit");
+    if (lua_isnil(L, -1))
+      lua_pushboolean(L, 0);
     return 1;
   }
   return 0;

@@ -1,7 +1,8 @@
 /*
  * reallink.c: the userdata of the real links, net:udp{...} and net:tun{...}
  * (lrealtime.h). Both hold an lsynack_wire ({ln, link}) so that net:host{link
- * = ...} takes them like a wire; the network owns the link itself.
+ * = ...} takes them like a wire; the network owns the link itself. Their one
+ * method, capture, is the wire's (wire.c).
  */
 #include <string.h>
 
@@ -70,6 +71,17 @@ static void push_link(lua_State *L, synack_link *link, const char *mt) {
   lsynack_rt_kick(L, lsynack_rt_get(L, 1)); /* its socket gets watched */
 }
 
+/* __index: push the method named by the key at 2 (from the methods table,
+ * upvalue 1) and return 1, or return 0. */
+static int method(lua_State *L) {
+  lua_pushvalue(L, 2);
+  lua_rawget(L, lua_upvalueindex(1));
+  if (!lua_isnil(L, -1))
+    return 1;
+  lua_pop(L, 1);
+  return 0;
+}
+
 static int push_link_error(lua_State *L, int err, int uverr, const char *what) {
   if (uverr == 0)
     return lsynack_pusherror(L, err);
@@ -109,6 +121,8 @@ static int udp_index(lua_State *L) {
   const char *k = luaL_checkstring(L, 2);
   uint64_t sent, received, failed;
   char text[80];
+  if (method(L))
+    return 1;
   if (strcmp(k, "net") == 0) {
     lsynack_getuv(L, 1, "net");
     return 1;
@@ -208,6 +222,8 @@ int lsynack_net_tun(lua_State *L) {
 static int tun_index(lua_State *L) {
   lsynack_wire *w = luaL_checkudata(L, 1, LSYNACK_TUN_MT);
   const char *k = luaL_checkstring(L, 2);
+  if (method(L))
+    return 1;
   if (strcmp(k, "net") == 0) {
     lsynack_getuv(L, 1, "net");
     return 1;
@@ -244,10 +260,20 @@ static int link_gc(lua_State *L) {
   return 0;
 }
 
+static const luaL_Reg link_methods[] = {{"capture", lsynack_link_capture},
+                                        {NULL, NULL}};
+
+/* Metatable `mt`; its methods table (the upvalue of __index) goes to field
+ * `kind` of the table at `methods`. */
 static void link_metatable(lua_State *L, const char *mt, lua_CFunction index,
-                           lua_CFunction tostring) {
+                           lua_CFunction tostring, int methods,
+                           const char *kind) {
   luaL_newmetatable(L, mt);
-  lua_pushcfunction(L, index);
+  lua_newtable(L);
+  luaL_setfuncs(L, link_methods, 0);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, methods, kind);
+  lua_pushcclosure(L, index, 1);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, tostring);
   lua_setfield(L, -2, "__tostring");
@@ -256,7 +282,8 @@ static void link_metatable(lua_State *L, const char *mt, lua_CFunction index,
   lua_pop(L, 1);
 }
 
-void lsynack_open_reallink(lua_State *L) {
-  link_metatable(L, LSYNACK_UDP_MT, udp_index, udp_tostring);
-  link_metatable(L, LSYNACK_TUN_MT, tun_index, tun_tostring);
+void lsynack_open_reallink(lua_State *L, int methods) {
+  methods = lua_absindex(L, methods);
+  link_metatable(L, LSYNACK_UDP_MT, udp_index, udp_tostring, methods, "udp");
+  link_metatable(L, LSYNACK_TUN_MT, tun_index, tun_tostring, methods, "tun");
 }

@@ -561,7 +561,7 @@ void lsynack_open_realtime(lua_State *L) {
   lua_setfield(L, -2, "stop");
   lua_pushcfunction(L, net_real);
   lua_setfield(L, -2, "_real");
-  lsynack_open_reallink(L);
+  lsynack_open_reallink(L, -3);
 }
 
 void lsynack_open_realtime_core(lua_State *L) {

@@ -2,7 +2,8 @@
  * wire.c: net:wire{...}, the in-memory link's userdata. Fields, all optional:
  * delay, jitter, reorder_delay (seconds); loss, duplicate, reorder, corrupt
  * (probabilities); rate (bytes per second), queue (packets), mtu (bytes).
- * wire:set{...} changes some of them from now on; wire.loss etc. read them.
+ * wire:set{...} changes some of them from now on; wire.loss etc. read them;
+ * wire:capture(path) writes the packets put on the wire to a pcap file.
  */
 #include <string.h>
 
@@ -14,26 +15,37 @@ static lsynack_wire *towire(lua_State *L, int idx) {
   return (lsynack_wire *)luaL_checkudata(L, idx, LSYNACK_WIRE_MT);
 }
 
-synack_link *lsynack_testlink(lua_State *L, int idx) {
+/* The wire, udp or tun userdata at idx, or NULL (raises when its network is
+ * closed). */
+static lsynack_wire *testlink(lua_State *L, int idx) {
   lsynack_wire *w = luaL_testudata(L, idx, LSYNACK_WIRE_MT);
   if (!w)
     w = lsynack_rt_testlink(L, idx); /* net:udp{}, net:tun{} */
-  if (!w)
-    return NULL;
-  if (!w->ln->n)
+  if (w && !w->ln->n)
     luaL_error(L, "synack: the network is closed");
-  return w->link;
+  return w;
+}
+
+static lsynack_wire *checklink(lua_State *L, int idx) {
+  lsynack_wire *w = testlink(L, idx);
+  if (!w)
+    luaL_argerror(L, idx, "a link (net:wire, net:udp or net:tun) expected");
+  return w;
+}
+
+synack_link *lsynack_testlink(lua_State *L, int idx) {
+  lsynack_wire *w = testlink(L, idx);
+  return w ? w->link : NULL;
 }
 
 synack_link *lsynack_checklink(lua_State *L, int idx) {
-  lsynack_wire *w = luaL_testudata(L, idx, LSYNACK_WIRE_MT);
-  if (!w)
-    w = lsynack_rt_testlink(L, idx); /* net:udp{}, net:tun{} */
-  if (!w)
-    luaL_argerror(L, idx, "a link (net:wire, net:udp or net:tun) expected");
-  if (!w->ln->n)
-    luaL_error(L, "synack: the network is closed");
-  return w->link;
+  return checklink(L, idx)->link;
+}
+
+/* link:capture(path) -> true | nil, err, code; link:capture() stops. */
+int lsynack_link_capture(lua_State *L) {
+  lsynack_wire *w = checklink(L, 1);
+  return lsynack_net_capture(L, w->ln, w->link, 2);
 }
 
 static void field_error(lua_State *L, int arg, const char *key,
@@ -206,7 +218,8 @@ static int wire_gc(lua_State *L) {
   return 0;
 }
 
-static const luaL_Reg wire_methods[] = {{"set", wire_set}, {NULL, NULL}};
+static const luaL_Reg wire_methods[] = {
+    {"set", wire_set}, {"capture", lsynack_link_capture}, {NULL, NULL}};
 
 void lsynack_open_wire(lua_State *L) {
   lsynack_newclass(L, LSYNACK_WIRE_MT, wire_methods, wire_index, wire_gc,

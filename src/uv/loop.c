@@ -246,7 +246,7 @@ void synack_clock_input(synack_clock *c, synack_link *l, const uint8_t *pkt,
   if (c->closing)
     return;
   synack_clock_sync(c);
-  synack_net_tap_input(c->net, pkt, len);
+  synack_net_tap_input(c->net, l, pkt, len);
   if (packet_dst(pkt, len, &dst) < 0) {
     synack_net_drop(c->net, SYNACK_NOHOST, SYNACK_NOHOST, 0,
                     SYNACK_WHY_MALFORMED, pkt, len);
