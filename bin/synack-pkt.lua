@@ -1,8 +1,10 @@
 --- The driver of bin/synack-pkt: parse the command line, run each script
 -- through synack.pkt, print one verdict per script and the totals.
 local pkt = require "synack.pkt"
+local lang = require "synack.pkt_lang"
 
-local USAGE = "usage: synack-pkt [--target synack|kernel] [--tolerance-usecs N] [--tolerance-percent P] FILE..."
+local USAGE = "usage: synack-pkt [--target synack|kernel] [--ip-version ipv4|ipv6] [--mtu N]"
+  .. " [--tolerance-usecs N] [--tolerance-percent P] FILE..."
 
 --- The options and files of argv, or nil and a message.
 local function parse_args(argv)
@@ -21,6 +23,11 @@ local function parse_args(argv)
       if val == nil then return nil, "synack-pkt: --" .. key .. " needs a value\n" .. USAGE end
       if key == "target" then
         opts.target = val
+      elseif key == "ip-version" or key == "ip_version" then
+        opts.ip_version = val -- checked with the MTU below
+      elseif key == "mtu" then
+        opts.mtu = tonumber(val)
+        if not opts.mtu then return nil, "synack-pkt: --mtu needs a number" end
       elseif key == "tolerance-usecs" or key == "tolerance_usecs" or key == "tolerance-percent"
           or key == "tolerance_percent" then
         local field = key:gsub("-", "_")
@@ -42,6 +49,11 @@ local function main(argv)
   local opts, files = parse_args(argv)
   if not opts then
     io.stderr:write(files, "\n")
+    return 2
+  end
+  local ip, bad = lang.ip(opts)
+  if not ip then
+    io.stderr:write("synack-pkt: ", bad, "\n")
     return 2
   end
   if opts.target == "kernel" then

@@ -1,9 +1,9 @@
 -- synack.pkt: packetdrill scripts run against synack's TCP in virtual time,
 -- and against the Linux kernel's TCP in real time (the kernel target: each
 -- script in a child process in a network namespace of its own, see
--- synack.pkt_kernel). Every script in spec/pkt/ must pass on both targets;
--- scripts that are wrong on purpose must fail with a message that shows the
--- line, the expected and the actual packet.
+-- synack.pkt_kernel). Every script in spec/pkt/ must pass on both targets,
+-- over IPv4 and over IPv6; scripts that are wrong on purpose must fail with
+-- a message that shows the line, the expected and the actual packet.
 local pkt = require "synack.pkt"
 local pkt_lang = require "synack.pkt_lang"
 
@@ -24,8 +24,10 @@ local LISTEN = [[
 +0    listen(3, 1) = 0
 ]]
 
-local function fails(text)
-  local ok, msg = pkt.run_string(LISTEN .. text, {name = "bad.pkt"})
+local function fails(text, opts)
+  local o = {name = "bad.pkt"}
+  for k, v in pairs(opts or {}) do o[k] = v end
+  local ok, msg = pkt.run_string(LISTEN .. text, o)
   assert.is_nil(ok, "the script should fail")
   assert.is_string(msg)
   return msg
@@ -45,11 +47,61 @@ describe("synack.pkt", function()
     end)
   end
 
+  for _, path in ipairs(list) do
+    it("passes " .. path .. " over IPv6", function()
+      local ok, msg = pkt.run_file(path, {ip_version = "ipv6"})
+      assert(ok, msg)
+    end)
+  end
+
   it("passes them all with other ISNs on both sides: numbers are relative", function()
     for _, path in ipairs(list) do
-      local ok, msg = pkt.run_file(path, {seed = 7, remote_isn = 4294967000, tolerance_usecs = 10000})
+      for _, version in ipairs({"ipv4", "ipv6"}) do
+        local ok, msg = pkt.run_file(path, {seed = 7, remote_isn = 4294967000, tolerance_usecs = 10000,
+          ip_version = version})
+        assert(ok, msg)
+      end
+    end
+  end)
+
+  it("runs over IPv6 between 2001:db8::1 and 2001:db8::2, on a link of MTU 1520", function()
+    local lines = {}
+    local ok, msg = pkt.run_file("spec/pkt/passive_handshake.pkt",
+      {ip_version = "ipv6", trace = function(line) lines[#lines + 1] = line end})
+    assert(ok, msg)
+    local all = table.concat(lines, "\n")
+    assert.matches("in 2001:db8::2.40000 > 2001:db8::1.8080: Flags [S]", all, 1, true)
+    assert.matches("out 2001:db8::1%.8080 > 2001:db8::2%.40000: Flags %[S%.%], seq %d+, ack 1, win %d+, "
+      .. "options %[mss 1460%]", all)
+    -- the MSS is 1460 because the link's MTU is 20 bytes more than over
+    -- IPv4; at 1500 it is 1440, and a script that says 1460 fails
+    msg = fails("+0 < S 0:0(0) win 65535 <mss 1000>\n+0 > S. 0:0(0) ack 1 <mss 1460>\n",
+      {ip_version = "ipv6", mtu = 1500})
+    assert.matches('options: expected {{"mss", 1460}}, got {{"mss", 1440}}', msg, 1, true)
+    ok, msg = pkt.run_string(LISTEN .. "+0 < S 0:0(0) win 65535 <mss 1000>\n+0 > S. 0:0(0) ack 1 <mss 1440>\n",
+      {ip_version = "ipv6", mtu = 1500})
+    assert(ok, msg)
+  end)
+
+  it("maps AF_INET to AF_INET6 over IPv6, and knows AF_INET6", function()
+    for _, domain in ipairs({"AF_INET", "AF_INET6", "..."}) do
+      local script = LISTEN:gsub("socket%(%.%.%.,", "socket(" .. domain .. ",")
+        .. "+0 < S 0:0(0) win 65535 <mss 1000>\n+0 > S. 0:0(0) ack 1 <mss 1460>\n"
+      local ok, msg = pkt.run_string(script, {ip_version = "ipv6"})
       assert(ok, msg)
     end
+  end)
+
+  it("refuses an unknown IP version or a bad MTU", function()
+    local ok, msg = pkt.run_string(LISTEN, {ip_version = "ipv5"})
+    assert.is_nil(ok)
+    assert.matches('script: unknown ip_version "ipv5" (ipv4 or ipv6)', msg, 1, true)
+    ok, msg = pkt.run_string(LISTEN, {ip_version = "ipv6", mtu = 1279})
+    assert.is_nil(ok)
+    assert.matches("mtu must be an integer from 1280 to 65535 on ipv6, not 1279", msg, 1, true)
+    ok, msg = pkt.run_string(LISTEN, {mtu = 1500.5, target = "kernel"})
+    assert.is_nil(ok)
+    assert.matches("mtu must be an integer from 68 to 65535 on ipv4", msg, 1, true)
   end)
 
   it("shows the expected and the actual packet when a field differs", function()
@@ -202,6 +254,23 @@ describe("synack.pkt", function()
       assert.matches("unknown target 'bsd'", out, 1, true)
       assert.matches("exit 2\n$", out)
     end)
+
+    it("runs over IPv6 with --ip-version ipv6 or packetdrill's --ip_version=ipv6", function()
+      for _, opt in ipairs({"--ip-version ipv6", "--ip_version=ipv6", "--ip_version=ipv6 --mtu 1520"}) do
+        local out = run(opt .. " spec/pkt/passive_handshake.pkt spec/pkt/active_handshake.pkt")
+        assert.matches("ok spec/pkt/passive_handshake.pkt\nok spec/pkt/active_handshake.pkt\n"
+          .. "2 passed, 0 failed\nexit 0\n", out, 1, true)
+      end
+      local out = run("--ip-version ipv6 --mtu 1500 spec/pkt/passive_handshake.pkt")
+      assert.matches('options: expected {{"mss", 1460}}, got {{"mss", 1440}}', out, 1, true)
+      assert.matches("exit 1\n$", out)
+      out = run("--ip_version=ipv4-mapped-ipv6 spec/pkt/passive_handshake.pkt")
+      assert.matches('unknown ip_version "ipv4-mapped-ipv6" (ipv4 or ipv6)', out, 1, true)
+      assert.matches("exit 2\n$", out)
+      out = run("--ip-version ipv6 --mtu 1000 spec/pkt/passive_handshake.pkt")
+      assert.matches("mtu must be an integer from 1280 to 65535 on ipv6", out, 1, true)
+      assert.matches("exit 2\n$", out)
+    end)
   end)
 end)
 
@@ -239,6 +308,59 @@ describe("synack.pkt against the Linux kernel", function()
       assert(ok, msg)
     end)
   end
+
+  -- Over IPv6 the same scripts run from bin/synack-pkt (with packetdrill's
+  -- spelling of the option), in LANES processes side by side to keep the
+  -- real time down; each script still has a namespace of its own. The first
+  -- of these tests starts them all, and each one reads its script's verdict.
+  local LANES = 2
+  local ipv6_out -- path -> "ok PATH" or "FAIL PATH" and what failed
+  local function ipv6_verdict(path)
+    if ipv6_out then return ipv6_out[path] end
+    ipv6_out = {}
+    local lanes, pipes = {}, {}
+    for i, p in ipairs(list) do
+      local k = (i - 1) % LANES + 1
+      lanes[k] = (lanes[k] or "") .. " " .. p
+    end
+    for k, files in ipairs(lanes) do
+      pipes[k] = assert(io.popen("bin/synack-pkt --target kernel --ip_version=ipv6 --tolerance-usecs 20000"
+        .. files .. " 2>&1"))
+    end
+    for _, p in ipairs(pipes) do
+      local cur
+      for line in p:lines() do
+        local file = line:match("^ok (%S+)$") or line:match("^FAIL (%S+)$")
+        if file then
+          cur = file
+          ipv6_out[cur] = line
+        elseif cur and line:match("^  ") then
+          ipv6_out[cur] = ipv6_out[cur] .. "\n" .. line
+        end
+      end
+      p:close()
+    end
+    return ipv6_out[path]
+  end
+
+  for _, path in ipairs(list) do
+    it("passes " .. path .. " over IPv6", function()
+      if not available then return end
+      local out = ipv6_verdict(path) or ("no verdict for " .. path)
+      assert(out == "ok " .. path, out)
+    end)
+  end
+
+  it("runs over IPv6 on a link of MTU 1520: the kernel's MSS is 1460, at 1500 it is 1440", function()
+    if not available then return end
+    local lines = {}
+    local msg = kfails("+0.1 < S 0:0(0) win 65535 <mss 1000>\n+0 > S. 0:0(0) ack 1 <mss 1460>\n",
+      {ip_version = "ipv6", mtu = 1500, trace = function(line) lines[#lines + 1] = line end})
+    assert.matches('options: expected {{"mss", 1460}}, got {{"mss", 1440}}', msg, 1, true)
+    local all = table.concat(lines, "\n")
+    assert.matches("< 2001:db8::2.40000 > 2001:db8::1.8080: Flags [S]", all, 1, true)
+    assert.matches("> 2001:db8::1.8080 > 2001:db8::2.40000: Flags [S.]", all, 1, true)
+  end)
 
   it("passes with another ISN on the remote side: numbers are relative", function()
     if not available then return end

@@ -7,11 +7,17 @@
 --   that is allowed), so nothing touches the machine's interfaces and no
 --   socket of one script (a TIME-WAIT, a listener) outlives it.
 -- * There the child makes a TUN device (`net:tun{}` of a real-clock synack
---   network) with 198.18.0.1/24: the kernel owns the script's local side.
---   The remote side is a raw synack host at 198.18.0.2 on that TUN link: it
---   injects the `<` packets into the kernel and receives what the kernel
---   sends, for the `>` lines. Addresses, ports and ISNs are the synack
---   target's, so scripts do not depend on the target.
+--   network) with 198.18.0.1/24 (IPv6: 2001:db8::1/64, MTU 1520): the
+--   kernel owns the script's local side. The remote side is a raw synack
+--   host at 198.18.0.2 (2001:db8::2) on that TUN link: it injects the `<`
+--   packets into the kernel and receives what the kernel sends, for the `>`
+--   lines. Addresses, ports, ISNs and the MTU are the synack target's, so
+--   scripts do not depend on the target.
+-- * Over IPv4 the namespace has IPv6 off; over IPv6 it is on, but the TUN
+--   gets no link-local address, no duplicate address detection and sends no
+--   router solicitations, so the kernel puts nothing but TCP on the link.
+--   Sockets the script makes as AF_INET are AF_INET6 then, as in
+--   packetdrill.
 -- * System calls run on real kernel sockets (synack.ksock). Every socket is
 --   non-blocking underneath; a call the script makes on a blocking socket
 --   that would block (accept, connect, read, write) is retried as the
@@ -57,6 +63,7 @@ end
 
 function K.socket(R, a)
   local domain = value(a[1]) or S.AF_INET
+  if domain == S.AF_INET and R.ip.version == "ipv6" then domain = S.AF_INET6 end
   local kind = value(a[2]) or S.SOCK_STREAM
   local proto = value(a[3]) or S.IPPROTO_TCP
   local fd, _, code = ksock.socket(domain, bor(kind, S.SOCK_NONBLOCK), proto)
@@ -88,8 +95,8 @@ K.getsockopt = on_sock(function(_, a, s)
   return 0
 end)
 
-K.bind = on_sock(function(_, _, s)
-  local ok, _, code = ksock.bind(s.fd, lang.LOCAL, lang.PORT)
+K.bind = on_sock(function(R, _, s)
+  local ok, _, code = ksock.bind(s.fd, R.ip.local_addr, lang.PORT)
   if not ok then return -1, code end
   return 0
 end)
@@ -122,8 +129,8 @@ K.accept = on_sock(function(R, _, s)
   end)
 end)
 
-K.connect = on_sock(function(_, _, s)
-  local ok, _, code = ksock.connect(s.fd, lang.REMOTE, lang.PORT)
+K.connect = on_sock(function(R, _, s)
+  local ok, _, code = ksock.connect(s.fd, R.ip.remote_addr, lang.PORT)
   if ok then return 0 end
   if code ~= "EINPROGRESS" or s.nonblock then return -1, code end
   return BLOCK, function() -- done once the socket is writable or failed: SO_ERROR says which
@@ -190,21 +197,69 @@ local function sysctl(path, v)
   end
 end
 
+--- Keep the kernel from putting anything but the script's TCP on the TUN.
+-- Over IPv4: IPv6 off (else router solicitations). Over IPv6, for the devices
+-- made from now on: no link-local address (addr_gen_mode 1) and no router
+-- solicitations (they would go out from that address), no duplicate address
+-- detection (a TUN is NOARP, which skips it anyway). A NOARP device joins no
+-- solicited-node group, so no multicast listener report goes out either.
+local function quiet(version)
+  if version ~= "ipv6" then
+    sysctl("net/ipv6/conf/all/disable_ipv6", "1")
+    sysctl("net/ipv6/conf/default/disable_ipv6", "1")
+    return
+  end
+  for _, dev in ipairs({"all", "default"}) do
+    local conf = "net/ipv6/conf/" .. dev .. "/"
+    sysctl(conf .. "disable_ipv6", "0")
+    sysctl(conf .. "addr_gen_mode", "1")
+    sysctl(conf .. "router_solicitations", "0")
+    sysctl(conf .. "accept_dad", "0")
+    sysctl(conf .. "dad_transmits", "0")
+  end
+end
+
+--- Wait (at most a second) until the kernel lets a socket bind the local
+-- address. An IPv6 address is "tentative" for a moment after the TUN comes
+-- up, even without duplicate address detection: until then bind() says
+-- EADDRNOTAVAIL and nothing goes out from it.
+local function address_usable(net, ip)
+  local domain = ip.version == "ipv6" and S.AF_INET6 or S.AF_INET
+  local code
+  for _ = 1, 1000 do
+    local fd
+    fd, _, code = ksock.socket(domain, S.SOCK_STREAM, S.IPPROTO_TCP)
+    if not fd then break end
+    local ok
+    ok, _, code = ksock.bind(fd, ip.local_addr, 0)
+    ksock.close(fd)
+    if ok then return true end
+    if code ~= "EADDRNOTAVAIL" then break end
+    net:advance(0.001)
+  end
+  return nil, "the kernel does not take " .. ip.local_addr .. " on the TUN device: " .. tostring(code)
+end
+
 --- runner(opts) -> a runner for synack.pkt_run | nil, why. Only in a namespace of our own.
 function M.runner(opts)
-  -- no IPv6 on the TUN: the kernel would send router solicitations and MLD reports;
-  -- the TCP options on, whatever this kernel's defaults are
-  sysctl("net/ipv6/conf/all/disable_ipv6", "1")
-  sysctl("net/ipv6/conf/default/disable_ipv6", "1")
+  local ip, why = lang.ip(opts)
+  if not ip then return nil, why end
+  quiet(ip.version)
+  -- the TCP options on, whatever this kernel's defaults are (net.ipv4's hold for IPv6 too)
   for _, o in ipairs({"tcp_timestamps", "tcp_sack", "tcp_window_scaling"}) do sysctl("net/ipv4/" .. o, "1") end
   os.execute("ip link set lo up 2>/dev/null")
   local net = synack.network{clock = "real"}
-  local tun, err = net:tun{name = TUN_NAME, addr = lang.LOCAL .. "/24", mtu = 1500}
+  local tun, err = net:tun{name = TUN_NAME, addr = ip.local_addr .. "/" .. ip.prefix, mtu = ip.mtu}
   if not tun then
     net:close()
     return nil, "cannot make a TUN device: " .. tostring(err)
   end
-  local R = {net = net, sys = K, revents = revents, late = LATE, any_wait = ANY_WAIT,
+  local usable, why_not = address_usable(net, ip)
+  if not usable then
+    net:close()
+    return nil, why_not
+  end
+  local R = {net = net, ip = ip, sys = K, revents = revents, late = LATE, any_wait = ANY_WAIT,
     tol_us = opts.tolerance_usecs or 4000, tol_pct = opts.tolerance_percent or 12.5}
   run.attach_remote(R, tun, opts)
   local t0
@@ -303,7 +358,8 @@ end
 --- The child of available(): can a TUN device be made here?
 function M.probe()
   local net = synack.network{clock = "real"}
-  local tun, err = net:tun{name = TUN_NAME, addr = lang.LOCAL .. "/24"}
+  local ip = assert(lang.ip({}))
+  local tun, err = net:tun{name = TUN_NAME, addr = ip.local_addr .. "/" .. ip.prefix}
   net:close()
   if tun then
     io.stdout:write("R ok\n")
@@ -396,13 +452,14 @@ end
 --- A Lua table constructor for the options the child needs.
 local function opts_literal(opts)
   local parts = {}
-  for _, k in ipairs({"tolerance_usecs", "tolerance_percent", "remote_isn"}) do
+  for _, k in ipairs({"tolerance_usecs", "tolerance_percent", "remote_isn", "mtu"}) do
     if opts[k] ~= nil then
       if type(opts[k]) ~= "number" then error("synack.pkt: option " .. k .. " must be a number", 3) end
       parts[#parts + 1] = string.format("%s = %.17g", k, opts[k])
     end
   end
   parts[#parts + 1] = string.format("name = %q", opts.name or "script")
+  parts[#parts + 1] = string.format("ip_version = %q", opts.ip_version or "ipv4")
   if opts.trace then parts[#parts + 1] = "trace = true" end
   return "{" .. table.concat(parts, ", ") .. "}"
 end

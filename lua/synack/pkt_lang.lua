@@ -33,11 +33,34 @@ local M = {}
 local MOD = 4294967296
 local ANY = expect.any
 
--- Where the two sides sit, whatever the target: the local side at LOCAL
--- (bind() binds PORT, connect() goes to REMOTE:PORT), the remote side at
--- REMOTE, whose passive-open segments come from REMOTE_PORT with REMOTE_ISN.
-M.LOCAL, M.REMOTE = "198.18.0.1", "198.18.0.2"
+-- Where the two sides sit, whatever the target: the local side at the IP
+-- version's local_addr (bind() binds PORT, connect() goes to remote_addr:PORT),
+-- the remote side at remote_addr, whose passive-open segments come from
+-- REMOTE_PORT with REMOTE_ISN. Both on one link of the version's prefix
+-- length and MTU (the default: on IPv6 20 bytes more than on IPv4, for the
+-- 20 bytes more of IP header, so that a stack announces the same MSS, 1460,
+-- on both, as packetdrill's run_all.py does with --mtu=1520).
 M.PORT, M.REMOTE_PORT, M.REMOTE_ISN = 8080, 40000, 0
+local IP = {
+  ipv4 = {local_addr = "198.18.0.1", remote_addr = "198.18.0.2", prefix = 24, mtu = 1500, min_mtu = 68},
+  ipv6 = {local_addr = "2001:db8::1", remote_addr = "2001:db8::2", prefix = 64, mtu = 1520, min_mtu = 1280},
+}
+
+--- ip(opts) -> {version =, local_addr =, remote_addr =, prefix =, mtu =} | nil, message:
+-- where a script runs for opts.ip_version ("ipv4", the default, or "ipv6")
+-- and opts.mtu (default: the version's).
+function M.ip(opts)
+  local version = opts.ip_version or "ipv4"
+  local ip = IP[version]
+  if not ip then return nil, string.format("unknown ip_version %q (ipv4 or ipv6)", tostring(version)) end
+  local mtu = opts.mtu or ip.mtu
+  if type(mtu) ~= "number" or mtu % 1 ~= 0 or mtu < ip.min_mtu or mtu > 65535 then
+    return nil, string.format("mtu must be an integer from %d to 65535 on %s, not %s", ip.min_mtu, version,
+      tostring(opts.mtu))
+  end
+  return {version = version, local_addr = ip.local_addr, remote_addr = ip.remote_addr, prefix = ip.prefix,
+    mtu = mtu}
+end
 
 -- Failures -----------------------------------------------------------------------
 
@@ -86,7 +109,7 @@ local bor = M.bor
 
 --- The constants a line may name, with Linux's values.
 local SYMBOLS = {
-  AF_INET = 2, SOCK_STREAM = 1, IPPROTO_TCP = 6, SOL_SOCKET = 1, SOL_TCP = 6,
+  AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, IPPROTO_TCP = 6, SOL_SOCKET = 1, SOL_TCP = 6,
   SO_REUSEADDR = 2, SO_ERROR = 4, SO_SNDBUF = 7, SO_RCVBUF = 8, TCP_NODELAY = 1,
   F_GETFL = 3, F_SETFL = 4, O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_NONBLOCK = 0x800, SOCK_NONBLOCK = 0x800,
   SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2,

@@ -17,10 +17,11 @@
 -- network, the remote host and its expect state: attach_remote sets the last
 -- two); R.tol_us and R.tol_pct (the time tolerance), R.late (how long to
 -- look for a packet that did not come in time) and R.any_wait (how long `*`
--- waits; nil: while anything is pending). run() adds R.fds, R.next_fd,
--- R.pending, R.prev (the script time the next relative time counts from),
--- R.current (the event running) and R.check_pending(), which the target
--- calls as time goes by.
+-- waits; nil: while anything is pending); R.ip (where the sides sit: IP
+-- version, addresses, MTU, from synack.pkt_lang's ip()). run() adds R.fds,
+-- R.next_fd, R.pending, R.prev (the script time the next relative time
+-- counts from), R.current (the event running) and R.check_pending(), which
+-- the target calls as time goes by.
 local expect = require "synack.expect"
 local lang = require "synack.pkt_lang"
 local sys = require "synack.pkt_sys"
@@ -30,11 +31,11 @@ local ANY, BLOCK = expect.any, sys.BLOCK
 
 local M = {}
 
---- Make the remote side on `link` of R.net: a raw host at REMOTE that plays
--- the script's `<` lines (ISN opts.remote_isn) and receives what `>` expects.
+--- Make the remote side on `link` of R.net: a raw host at R.ip.remote_addr that
+-- plays the script's `<` lines (ISN opts.remote_isn) and receives what `>` expects.
 function M.attach_remote(R, link, opts)
-  R.t = R.net:host{addr = lang.REMOTE, link = link, raw = true}
-  expect.attach(R.t, {isn = opts.remote_isn or lang.REMOTE_ISN, peer = lang.LOCAL, port = lang.PORT,
+  R.t = R.net:host{addr = R.ip.remote_addr, link = link, raw = true, mtu = R.ip.mtu}
+  expect.attach(R.t, {isn = opts.remote_isn or lang.REMOTE_ISN, peer = R.ip.local_addr, port = lang.PORT,
     sport = lang.REMOTE_PORT})
   R.st = expect.state(R.t)
 end

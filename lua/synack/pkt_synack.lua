@@ -1,12 +1,15 @@
 --- synack.pkt_synack: the synack target of synack.pkt. A script's local side
--- is a synack TCP host at 198.18.0.1, its system calls emulated on
--- host:listen, host:connect, c:send, ...; the remote side is a raw host at
--- 198.18.0.2. Both sit on a zero-delay wire of a virtual network, so every
--- time is exact and every run identical. Internal: not part of the API.
+-- is a synack TCP host at 198.18.0.1 (IPv6: 2001:db8::1), its system calls
+-- emulated on host:listen, host:connect, c:send, ...; the remote side is a
+-- raw host at 198.18.0.2 (2001:db8::2). Both sit on a zero-delay wire of a
+-- virtual network, so every time is exact and every run identical; the
+-- hosts' MTU is the run's (1500, IPv6 1520: the MSS announced is 1460 on
+-- both). Internal: not part of the API.
 --
---   pkt_synack.runner(opts) --> a runner for synack.pkt_run
+--   pkt_synack.runner(opts) --> a runner for synack.pkt_run | nil, message
 --
--- opts: seed (of the network: it picks the local ISNs), remote_isn, trace.
+-- opts: ip_version, mtu, seed (of the network: it picks the local ISNs),
+-- remote_isn, trace.
 local synack = require "synack"
 local expect = require "synack.expect"
 local lang = require "synack.pkt_lang"
@@ -121,7 +124,7 @@ end
 
 SYS.connect = on_sock(function(R, _, s)
   if s.c then return connect_again(s) end
-  local c, err, code = R.h:connect(lang.REMOTE, lang.PORT, conn_opts(s))
+  local c, err, code = R.h:connect(R.ip.remote_addr, lang.PORT, conn_opts(s))
   if not c then return -1, code or err end
   s.c = c
   local function try()
@@ -257,12 +260,14 @@ local function wait_segment(R, deadline)
   end
 end
 
---- runner(opts) -> a runner on a new virtual network (see synack.pkt_run).
+--- runner(opts) -> a runner on a new virtual network (see synack.pkt_run) | nil, message.
 function M.runner(opts)
+  local ip, why = lang.ip(opts)
+  if not ip then return nil, why end
   local net = synack.network{seed = opts.seed or 1}
   local wire = net:wire{}
-  local R = {net = net, sys = SYS, revents = revents, tol_us = 0, tol_pct = 0, late = 120e6}
-  R.h = net:host{addr = lang.LOCAL, link = wire}
+  local R = {net = net, ip = ip, sys = SYS, revents = revents, tol_us = 0, tol_pct = 0, late = 120e6}
+  R.h = net:host{addr = ip.local_addr, link = wire, mtu = ip.mtu}
   run.attach_remote(R, wire, opts)
   if opts.trace then net:on("segment", function(_, seg, dir) opts.trace(dir .. " " .. tostring(seg)) end) end
   function R.now() return us(net.now) end

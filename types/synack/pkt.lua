@@ -32,6 +32,8 @@ function pkt.kernel_available() end
 ---Options of `run_file` and `run_string`.
 ---@class synack.PktOpts
 ---@field target? "synack"|"kernel" synack's TCP in virtual time (default), or the Linux kernel's in real time
+---@field ip_version? "ipv4"|"ipv6" between 198.18.0.1 and .2 (default), or 2001:db8::1 and ::2 (AF_INET sockets become AF_INET6)
+---@field mtu? integer the link's MTU: default 1500 on IPv4, 1520 on IPv6 (so that the MSS is 1460 on both)
 ---@field tolerance_usecs? number kernel target: how far a time may be off (default 4000)
 ---@field tolerance_percent? number kernel target: the same as a share of the time (default 12.5); the larger applies
 ---@field name? string the script's name in messages
