@@ -162,7 +162,7 @@ lint:
 	luacheck -q lua spec bin examples bench tools types
 
 format:
-	clang-format -i src/*/*.c src/*/*.h spec/c/*.c spec/c/*.h fuzz/*.c
+	clang-format -i src/*/*.c src/*/*.h spec/c/*.c spec/c/*.h fuzz/*.c bench/*.c
 
 FUZZ_SECONDS ?= 30
 FUZZ_SRC = $(sort $(wildcard fuzz/fuzz_*.c))

@@ -46,22 +46,31 @@ int main(int argc, char **argv) {
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   sa.sin_port = 0; /* any free port */
   lfd = socket(AF_INET, SOCK_STREAM, 0);
-  if (lfd < 0) die("socket");
+  if (lfd < 0)
+    die("socket");
   setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0) die("bind");
-  if (listen(lfd, 128) < 0) die("listen");
-  if (getsockname(lfd, (struct sockaddr *)&sa, &salen) < 0) die("getsockname");
+  if (bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0)
+    die("bind");
+  if (listen(lfd, 128) < 0)
+    die("listen");
+  if (getsockname(lfd, (struct sockaddr *)&sa, &salen) < 0)
+    die("getsockname");
 
   t0 = wall();
   for (i = 0; i < count; i++) {
     char byte = 'x';
     int c = socket(AF_INET, SOCK_STREAM, 0), s;
-    if (c < 0) die("socket");
-    if (connect(c, (struct sockaddr *)&sa, sizeof sa) < 0) die("connect");
+    if (c < 0)
+      die("socket");
+    if (connect(c, (struct sockaddr *)&sa, sizeof sa) < 0)
+      die("connect");
     s = accept(lfd, NULL, NULL);
-    if (s < 0) die("accept");
-    if (write(c, &byte, 1) != 1) die("write");
-    if (read(s, &byte, 1) != 1) die("read");
+    if (s < 0)
+      die("accept");
+    if (write(c, &byte, 1) != 1)
+      die("write");
+    if (read(s, &byte, 1) != 1)
+      die("read");
     close(c);
     close(s);
   }

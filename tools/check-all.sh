@@ -27,6 +27,19 @@ for cc in gcc clang; do
   fi
 done
 
+# The C code as .clang-format lays it out (`make format` rewrites it so).
+if command -v clang-format >/dev/null 2>&1; then
+  if clang-format --dry-run -Werror src/*/*.c src/*/*.h spec/c/*.c spec/c/*.h fuzz/*.c bench/*.c; then
+    echo "clang-format: 1 passed, 0 failed"
+  else
+    echo "clang-format: 0 passed, 1 failed (run make format)"
+    status=1
+  fi
+else
+  echo "clang-format: 0 passed, 1 failed (clang-format not installed)"
+  status=1
+fi
+
 if command -v luacheck >/dev/null 2>&1; then
   if luacheck -q lua spec bin examples bench tools types; then
     echo "luacheck: 1 passed, 0 failed"

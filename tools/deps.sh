@@ -7,7 +7,7 @@ profile=${1:-test}
 
 demo="make gcc pkg-config lua5.4 liblua5.4-dev libuv1-dev"
 test="$demo lua-busted lua-compat53-dev tshark python3-scapy tcpdump curl iproute2 lua-luv neovim tmux"
-check="$test lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev luajit libluajit-5.1-dev lua-check clang"
+check="$test lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev luajit libluajit-5.1-dev lua-check clang clang-format"
 fuzz="$demo clang libclang-rt-dev"
 bench="$demo iperf3 python3-scapy valgrind lua-system"
 

@@ -42,7 +42,7 @@ static check_state check__s;
   do {                                                                         \
     const char *check__a = (a), *check__b = (b);                               \
     if (strcmp(check__a, check__b) != 0) {                                     \
-      fprintf(stderr, "  %s:%d: %s: %s\n    got  \"%s\"\n    want \"%s\"\n",     \
+      fprintf(stderr, "  %s:%d: %s: %s\n    got  \"%s\"\n    want \"%s\"\n",   \
               __FILE__, __LINE__, check__s.current, #a, check__a, check__b);   \
       check__s.current_failed = 1;                                             \
     }                                                                          \

@@ -48,7 +48,8 @@ typedef struct harness {
                          synack_dir dir);
 } harness;
 
-static inline void h_out(void *ud, synack_host *h, const synack_segment *seg, uint64_t now) {
+static inline void h_out(void *ud, synack_host *h, const synack_segment *seg,
+                         uint64_t now) {
   harness *t = ud;
   hseg *e;
   (void)h;
@@ -67,8 +68,9 @@ static inline void h_out(void *ud, synack_host *h, const synack_segment *seg, ui
   e->seg.payload = e->data;
 }
 
-static inline void h_state(void *ud, synack_host *h, synack_conn *c, synack_state from,
-                    synack_state to, const synack_segment *seg, uint64_t now) {
+static inline void h_state(void *ud, synack_host *h, synack_conn *c,
+                           synack_state from, synack_state to,
+                           const synack_segment *seg, uint64_t now) {
   harness *t = ud;
   (void)h, (void)seg, (void)now;
   t->nstate++;
@@ -77,8 +79,9 @@ static inline void h_state(void *ud, synack_host *h, synack_conn *c, synack_stat
   t->to = to;
 }
 
-static inline void h_notify(void *ud, synack_host *h, synack_conn *c, synack_listener *l,
-                     unsigned notices, uint64_t now) {
+static inline void h_notify(void *ud, synack_host *h, synack_conn *c,
+                            synack_listener *l, unsigned notices,
+                            uint64_t now) {
   harness *t = ud;
   (void)h, (void)l, (void)now;
   t->notices |= notices;
@@ -88,7 +91,8 @@ static inline void h_notify(void *ud, synack_host *h, synack_conn *c, synack_lis
 }
 
 static inline synack_verdict h_hook(void *ud, synack_host *h, synack_conn *c,
-                             synack_segment *seg, synack_dir dir, uint64_t now) {
+                                    synack_segment *seg, synack_dir dir,
+                                    uint64_t now) {
   harness *t = ud;
   (void)h, (void)now;
   t->hook_calls++;
@@ -115,7 +119,9 @@ static inline void h_init_cfg(harness *t, const synack_host_config *cfg) {
   t->now = 1000000;
 }
 
-static inline void h_init(harness *t) { h_init_cfg(t, NULL); }
+static inline void h_init(harness *t) {
+  h_init_cfg(t, NULL);
+}
 
 static inline void h_clear(harness *t) {
   while (t->qlen) {
@@ -131,7 +137,8 @@ static inline void h_free(harness *t) {
   t->h = NULL;
 }
 
-/* Plain options for tests: MSS 1460, no scale, no SACK, no timestamps, 64K buffers. */
+/* Plain options for tests: MSS 1460, no scale, no SACK, no timestamps, 64K
+ * buffers. */
 static inline synack_conn_opts h_opts(uint32_t isn) {
   synack_conn_opts o;
   memset(&o, 0, sizeof o);
@@ -152,22 +159,36 @@ static inline uint8_t h_flags(const char *s) {
   uint8_t f = 0;
   for (; *s; s++) {
     switch (*s) {
-    case 'S': f |= SYNACK_SYN; break;
-    case 'F': f |= SYNACK_FIN; break;
-    case 'R': f |= SYNACK_RST; break;
-    case 'P': f |= SYNACK_PSH; break;
-    case 'U': f |= SYNACK_URG; break;
-    case '.': f |= SYNACK_ACK; break;
-    default: break;
+    case 'S':
+      f |= SYNACK_SYN;
+      break;
+    case 'F':
+      f |= SYNACK_FIN;
+      break;
+    case 'R':
+      f |= SYNACK_RST;
+      break;
+    case 'P':
+      f |= SYNACK_PSH;
+      break;
+    case 'U':
+      f |= SYNACK_URG;
+      break;
+    case '.':
+      f |= SYNACK_ACK;
+      break;
+    default:
+      break;
     }
   }
   return f;
 }
 
 /* A segment from the peer to the host, with option bytes and payload. */
-static inline void h_feed_full(harness *t, const char *flags, synack_seq seq, synack_seq ack,
-                        uint16_t win, const uint8_t *data, size_t len,
-                        const synack_tcpopts *opts) {
+static inline void h_feed_full(harness *t, const char *flags, synack_seq seq,
+                               synack_seq ack, uint16_t win,
+                               const uint8_t *data, size_t len,
+                               const synack_tcpopts *opts) {
   synack_segment s;
   synack_segment_init(&s);
   s.src = t->peer;
@@ -187,14 +208,15 @@ static inline void h_feed_full(harness *t, const char *flags, synack_seq seq, sy
   synack_host_input(t->h, &s, t->now);
 }
 
-static inline void h_feed(harness *t, const char *flags, synack_seq seq, synack_seq ack,
-                   uint16_t win, const char *data) {
-  h_feed_full(t, flags, seq, ack, win, (const uint8_t *)data, strlen(data), NULL);
+static inline void h_feed(harness *t, const char *flags, synack_seq seq,
+                          synack_seq ack, uint16_t win, const char *data) {
+  h_feed_full(t, flags, seq, ack, win, (const uint8_t *)data, strlen(data),
+              NULL);
 }
 
 /* A SYN with an MSS option (0: no options at all). */
-static inline void h_feed_syn(harness *t, const char *flags, synack_seq seq, synack_seq ack,
-                       uint16_t win, uint16_t mss) {
+static inline void h_feed_syn(harness *t, const char *flags, synack_seq seq,
+                              synack_seq ack, uint16_t win, uint16_t mss) {
   synack_tcpopts o;
   memset(&o, 0, sizeof o);
   o.has_mss = mss != 0;
@@ -228,15 +250,17 @@ static inline void h_print(const char *why, const synack_segment *s) {
   fprintf(stderr, "    %s %s\n", why, buf);
 }
 
-/* The next segment must have exactly these flags (no PSH check unless given), seq, ack, length. */
-static inline int h_expect(harness *t, const char *flags, synack_seq seq, synack_seq ack,
-                    size_t len, int line) {
+/* The next segment must have exactly these flags (no PSH check unless given),
+ * seq, ack, length. */
+static inline int h_expect(harness *t, const char *flags, synack_seq seq,
+                           synack_seq ack, size_t len, int line) {
   hseg e;
   uint8_t want = h_flags(flags), got;
   int ok;
   if (!h_pop(t, &e)) {
-    fprintf(stderr, "  line %d: expected %s seq %u ack %u len %zu, got nothing\n",
-            line, flags, seq, ack, len);
+    fprintf(stderr,
+            "  line %d: expected %s seq %u ack %u len %zu, got nothing\n", line,
+            flags, seq, ack, len);
     return 0;
   }
   got = e.seg.flags;
@@ -245,8 +269,8 @@ static inline int h_expect(harness *t, const char *flags, synack_seq seq, synack
   ok = got == want && e.seg.seq == seq && e.seg.paylen == len &&
        (!(want & SYNACK_ACK) || e.seg.ack == ack);
   if (!ok) {
-    fprintf(stderr, "  line %d: expected %s seq %u ack %u len %zu\n", line, flags,
-            seq, ack, len);
+    fprintf(stderr, "  line %d: expected %s seq %u ack %u len %zu\n", line,
+            flags, seq, ack, len);
     h_print("got", &e.seg);
   }
   free(e.data);
@@ -263,7 +287,8 @@ static inline int h_nothing(harness *t, int line) {
   return 0;
 }
 
-/* Pop into *e, failing the test when nothing is there; e->data is the caller's to free. */
+/* Pop into *e, failing the test when nothing is there; e->data is the caller's
+ * to free. */
 static inline int h_pop_checked(harness *t, hseg *e, int line) {
   if (h_pop(t, e))
     return 1;
@@ -272,9 +297,11 @@ static inline int h_pop_checked(harness *t, hseg *e, int line) {
   return 0;
 }
 #define CHECK_POP(t, e) h_pop_checked_(t, e, __LINE__)
-#define h_pop_checked_(t, e, line) (h_pop_checked(t, e, line) ? 1 : (check__s.current_failed = 1, 0))
+#define h_pop_checked_(t, e, line)                                             \
+  (h_pop_checked(t, e, line) ? 1 : (check__s.current_failed = 1, 0))
 #define H_FEED(t, fl, seq, ack, win, data) h_feed(t, fl, seq, ack, win, data)
-#define H_EXPECT(t, fl, seq, ack, len) CHECK(h_expect(t, fl, seq, ack, len, __LINE__))
+#define H_EXPECT(t, fl, seq, ack, len)                                         \
+  CHECK(h_expect(t, fl, seq, ack, len, __LINE__))
 #define H_NOTHING(t) CHECK(h_nothing(t, __LINE__))
 
 /* Peek at the last segment's window (the segment stays queued). */
@@ -286,7 +313,8 @@ static inline uint16_t h_peek_win(harness *t) {
  * Bring up an ESTABLISHED connection, the host active: host ISS = iss,
  * peer ISN = irs, peer window `win`, peer MSS 1460. Returns it retained.
  */
-static inline synack_conn *h_active(harness *t, synack_seq iss, synack_seq irs, uint16_t win) {
+static inline synack_conn *h_active(harness *t, synack_seq iss, synack_seq irs,
+                                    uint16_t win) {
   synack_conn_opts o = h_opts(iss);
   synack_conn *c;
   int err;
@@ -302,8 +330,9 @@ static inline synack_conn *h_active(harness *t, synack_seq iss, synack_seq irs, 
 }
 
 /* The same, the host passive (a listener on port 80, accepted). */
-static inline synack_conn *h_passive(harness *t, synack_listener **lp, synack_seq iss,
-                              synack_seq irs, uint16_t win) {
+static inline synack_conn *h_passive(harness *t, synack_listener **lp,
+                                     synack_seq iss, synack_seq irs,
+                                     uint16_t win) {
   synack_conn_opts o = h_opts(iss);
   int err;
   synack_listener *l = synack_host_listen(t->h, 80, 8, &o, &err);

@@ -15,7 +15,8 @@ static void test_siphash_vectors(void) {
   CHECK(synack__siphash24(key, msg, 8) != synack__siphash24(key, msg, 9));
 }
 
-/* RFC 6528: the clock part moves every 4 us; the hash part differs per 4-tuple and key. */
+/* RFC 6528: the clock part moves every 4 us; the hash part differs per 4-tuple
+ * and key. */
 static void test_isn(void) {
   uint8_t k1[16] = {1}, k2[16] = {2};
   synack_addr a, b;

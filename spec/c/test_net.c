@@ -9,7 +9,8 @@
 #include "check.h"
 #include "net.h"
 
-/* A link that delivers after `delay` microseconds, or drops as "loss" when lossy. */
+/* A link that delivers after `delay` microseconds, or drops as "loss" when
+ * lossy. */
 typedef struct test_link {
   synack_link link;
   uint64_t delay;
@@ -25,7 +26,9 @@ static void tl_send(synack_link *l, uint32_t from, uint32_t to, uint32_t id,
     synack_net_deliver(l->net, now + t->delay, to, from, id, pkt, len);
 }
 
-static void tl_free(synack_link *l) { free(l); }
+static void tl_free(synack_link *l) {
+  free(l);
+}
 
 static const synack_link_ops tl_ops = {"test", tl_send, tl_free};
 
@@ -61,7 +64,8 @@ static void test_prng(void) {
   uint64_t below;
   synack_prng_seed(&a, 42);
   synack_prng_seed(&b, 42);
-  for (i = 0; i < 1000; i++) same &= synack_prng_next(&a) == synack_prng_next(&b);
+  for (i = 0; i < 1000; i++)
+    same &= synack_prng_next(&a) == synack_prng_next(&b);
   CHECK(same);
   synack_prng_seed(&b, 43);
   CHECK(synack_prng_next(&a) != synack_prng_next(&b));
@@ -133,20 +137,24 @@ static void test_drops(void) {
   copy = synack_net_deliver(n, 5, 1, a, 99, pkt, (size_t)len);
   CHECK(copy != NULL);
   copy[len - 1] ^= 0x40; /* a byte of the TCP header */
-  while (synack_net_step(n, NULL)) {}
+  while (synack_net_step(n, NULL)) {
+  }
   for (i = 0; i < synack_net_trace_len(n); i++) {
     const synack_event *e = synack_net_trace_get(n, i);
-    if (e->kind != SYNACK_EV_DROP) continue;
+    if (e->kind != SYNACK_EV_DROP)
+      continue;
     drops++;
     CHECK_EQ(e->host, a); /* the sender, always */
-    if (e->why == SYNACK_WHY_CHECKSUM) CHECK_EQ(e->id, 99);
+    if (e->why == SYNACK_WHY_CHECKSUM)
+      CHECK_EQ(e->id, 99);
   }
   CHECK_EQ(drops, 3);
   CHECK_STR(synack_why_name(SYNACK_WHY_NO_LISTENER), "no listener");
   synack_net_free(n);
 }
 
-/* Alarms move the clock; run_until stops at its time; tracing off keeps one step. */
+/* Alarms move the clock; run_until stops at its time; tracing off keeps one
+ * step. */
 static void test_alarm_and_trace(void) {
   synack_net *n = synack_net_new(1, NULL, NULL);
   size_t ev = 0;

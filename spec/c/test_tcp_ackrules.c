@@ -33,7 +33,8 @@ static void test_delack_bound(void) {
   h_free(&t);
 }
 
-/* SHLD-19 and immediate ACKs: every second segment; out of order and hole filled at once. */
+/* SHLD-19 and immediate ACKs: every second segment; out of order and hole
+ * filled at once. */
 static void test_delack_rules(void) {
   harness t;
   synack_conn *c;
@@ -79,7 +80,8 @@ static void test_delack_off(void) {
   h_free(&t);
 }
 
-/* MUST-39: reading opens the window: an update at once when the edge moves by an MSS. */
+/* MUST-39: reading opens the window: an update at once when the edge moves by
+ * an MSS. */
 static void test_window_update_on_read(void) {
   harness t;
   synack_conn_opts o = h_opts(ISS);
@@ -95,7 +97,8 @@ static void test_window_update_on_read(void) {
   h_feed_syn(&t, "S.", IRS, ISS + 1, 65535, 1000);
   h_clear(&t);
   for (i = 0; i < 4; i++)
-    h_feed_full(&t, ".", IRS + 1 + 1000 * (uint32_t)i, ISS + 1, 65535, big, 1000, NULL);
+    h_feed_full(&t, ".", IRS + 1 + 1000 * (uint32_t)i, ISS + 1, 65535, big,
+                1000, NULL);
   h_clear(&t); /* the window is 0 now */
   CHECK_EQ(synack_conn_recv(c, buf, 500, t.now), 500);
   H_NOTHING(&t); /* 500 bytes: below min(buffer / 2, MSS), no update (SWS) */
@@ -107,7 +110,8 @@ static void test_window_update_on_read(void) {
   h_free(&t);
 }
 
-/* MUST-17: Nagle on by default holds a second small segment; off, it goes at once. */
+/* MUST-17: Nagle on by default holds a second small segment; off, it goes at
+ * once. */
 static void test_nagle_switch(void) {
   int on;
   for (on = 0; on <= 1; on++) {
@@ -136,7 +140,8 @@ static void test_nagle_switch(void) {
   }
 }
 
-/* MUST-38: a runt the window allows waits, but no longer than the override timer. */
+/* MUST-38: a runt the window allows waits, but no longer than the override
+ * timer. */
 static void test_sws_override(void) {
   harness t;
   synack_conn *c;
@@ -158,7 +163,8 @@ static void test_sws_override(void) {
   h_free(&t);
 }
 
-/* MUST-25, MUST-28: no keepalive unless asked; asked without an interval, 2 h. */
+/* MUST-25, MUST-28: no keepalive unless asked; asked without an interval, 2 h.
+ */
 static void test_keepalive_default(void) {
   int on;
   for (on = 0; on <= 1; on++) {

@@ -52,7 +52,9 @@ static int take(harness *t, sent *out, int max) {
   return n;
 }
 
-static void ack(harness *t, synack_seq a) { H_FEED(t, ".", IRS + 1, a, 65535, ""); }
+static void ack(harness *t, synack_seq a) {
+  H_FEED(t, ".", IRS + 1, a, 65535, "");
+}
 
 static uint32_t cwnd(synack_conn *c) {
   struct synack_conn_info i;
@@ -94,7 +96,8 @@ static void lossy_round(harness *t, synack_conn *c, uint32_t *at_entry,
   m = take(t, r, 1024);
   h_advance(t, RTT);
   cum = s[n - 1].end;
-  for (k = 0; k < m && r[k].seq != s[0].seq; k++) /* limited transmit came first */
+  for (k = 0; k < m && r[k].seq != s[0].seq;
+       k++) /* limited transmit came first */
     cum = r[k].end;
   ack(t, cum); /* the hole is filled: a full ACK */
   for (k++; k < m; k++)
@@ -161,7 +164,8 @@ static void test_reno_loss_and_avoidance(void) {
   h_free(&t);
 }
 
-/* RFC 6582 3.2 step 4: a partial ACK resends the next hole and deflates cwnd. */
+/* RFC 6582 3.2 step 4: a partial ACK resends the next hole and deflates cwnd.
+ */
 static void test_reno_partial_ack(void) {
   harness t;
   synack_conn *c;
@@ -216,7 +220,8 @@ static void test_reno_timeout(void) {
   h_free(&t);
 }
 
-/* RFC 5681 4.1: after an idle RTO, cwnd starts again from the initial window. */
+/* RFC 5681 4.1: after an idle RTO, cwnd starts again from the initial window.
+ */
 static void test_restart_after_idle(void) {
   harness t;
   synack_conn *c;

@@ -1,4 +1,5 @@
-/* test_tcp_data.c: sending and receiving data (RFC 9293 3.7, 3.8.6, 3.10.2-3). */
+/* test_tcp_data.c: sending and receiving data (RFC 9293 3.7, 3.8.6, 3.10.2-3).
+ */
 #include "tcp_harness.h"
 
 #define ISS 0xfffff000u
@@ -12,7 +13,8 @@ static void fill(void) {
     big[i] = (uint8_t)(i * 7 + (i >> 8));
 }
 
-/* SHLD-28: full-sized segments; MUST-61: PSH on the one that empties the buffer. */
+/* SHLD-28: full-sized segments; MUST-61: PSH on the one that empties the
+ * buffer. */
 static void test_segmentation(void) {
   harness t;
   synack_conn *c;
@@ -62,7 +64,8 @@ static void test_send_window(void) {
   c = h_active(&t, ISS, IRS, 2000);
   CHECK_EQ(synack_conn_send(c, big, 5000, t.now), 5000);
   H_EXPECT(&t, ".", ISS + 1, IRS + 1, 1460);
-  /* 540 bytes of window are left: a runt is sent only when it is half the max window */
+  /* 540 bytes of window are left: a runt is sent only when it is half the max
+   * window */
   H_NOTHING(&t);
   H_FEED(&t, ".", IRS + 1, ISS + 1461, 2000, "");
   H_EXPECT(&t, ".", ISS + 1461, IRS + 1, 1460);
@@ -71,9 +74,11 @@ static void test_send_window(void) {
   h_free(&t);
 }
 
-/* SHLD-7, MUST-17: Nagle holds a small segment while data is unacked, unless switched off. */
+/* SHLD-7, MUST-17: Nagle holds a small segment while data is unacked, unless
+ * switched off. */
 /* MAY-15: a SEND with PUSH goes out at once, Nagle or not, with PSH, and
-   takes held data along; the push point passed, Nagle holds small data again. */
+   takes held data along; the push point passed, Nagle holds small data again.
+ */
 static void test_send_push(void) {
   harness t;
   synack_conn *c;
@@ -83,7 +88,9 @@ static void test_send_push(void) {
   H_EXPECT(&t, "P.", ISS + 1, IRS + 1, 1);
   CHECK_EQ(synack_conn_send(c, (const uint8_t *)"held", 4, t.now), 4);
   H_NOTHING(&t); /* Nagle: "a" is not acked yet */
-  CHECK_EQ(synack_conn_send_flags(c, (const uint8_t *)"now", 3, SYNACK_SEND_PUSH, t.now), 3);
+  CHECK_EQ(synack_conn_send_flags(c, (const uint8_t *)"now", 3,
+                                  SYNACK_SEND_PUSH, t.now),
+           3);
   H_EXPECT(&t, "P.", ISS + 2, IRS + 1, 7);
   H_NOTHING(&t);
   CHECK_EQ(synack_conn_send(c, (const uint8_t *)"d", 1, t.now), 1);
@@ -101,7 +108,8 @@ static void test_send_push(void) {
   synack_conn_send(c, (const uint8_t *)"a", 1, t.now);
   H_EXPECT(&t, "P.", ISS + 3010, IRS + 1, 1);
   CHECK_EQ(synack_conn_send_flags(c, (const uint8_t *)"!", 1,
-                                  SYNACK_SEND_PUSH | SYNACK_SEND_URGENT, t.now), 1);
+                                  SYNACK_SEND_PUSH | SYNACK_SEND_URGENT, t.now),
+           1);
   H_EXPECT(&t, "UP.", ISS + 3011, IRS + 1, 1);
   synack_conn_release(c);
   h_free(&t);
@@ -171,7 +179,8 @@ static void test_nagle(void) {
   h_free(&t);
 }
 
-/* SHLD-18, MUST-40, SHLD-19: ACKs are delayed up to 200 ms, every second segment at once. */
+/* SHLD-18, MUST-40, SHLD-19: ACKs are delayed up to 200 ms, every second
+ * segment at once. */
 static void test_delayed_ack(void) {
   harness t;
   synack_conn *c;
@@ -201,7 +210,8 @@ static void test_delayed_ack(void) {
   h_free(&t);
 }
 
-/* SHLD-31: out-of-order segments are kept; each draws an immediate duplicate ACK. */
+/* SHLD-31: out-of-order segments are kept; each draws an immediate duplicate
+ * ACK. */
 static void test_reassembly(void) {
   harness t;
   synack_conn *c;
@@ -213,7 +223,8 @@ static void test_reassembly(void) {
   H_FEED(&t, "P.", IRS + 1 + 25, ISS + 1, 65535, "Z");
   H_EXPECT(&t, ".", ISS + 1, IRS + 1, 0);
   CHECK_EQ(synack_conn_recv(c, buf, sizeof buf, t.now), 0);
-  H_FEED(&t, "P.", IRS + 1 + 20, ISS + 1, 65535, "UVWXY"); /* joins the two islands */
+  H_FEED(&t, "P.", IRS + 1 + 20, ISS + 1, 65535,
+         "UVWXY"); /* joins the two islands */
   H_EXPECT(&t, ".", ISS + 1, IRS + 1, 0);
   H_FEED(&t, "P.", IRS + 1, ISS + 1, 65535, "ABCDEFGHIJ");
   H_EXPECT(&t, ".", ISS + 1, IRS + 27, 0); /* the hole is filled: ACK at once */
@@ -262,7 +273,8 @@ static void test_sack_blocks(void) {
   h_free(&t);
 }
 
-/* Window scale and timestamps negotiated (RFC 7323): the field is scaled, TSecr echoes. */
+/* Window scale and timestamps negotiated (RFC 7323): the field is scaled, TSecr
+ * echoes. */
 static void test_wscale_timestamps(void) {
   harness t;
   synack_conn_opts o = h_opts(ISS);
@@ -312,7 +324,8 @@ static void test_wscale_timestamps(void) {
   h_free(&t);
 }
 
-/* The window we advertise shrinks as data waits and opens when it is read (MUST-39). */
+/* The window we advertise shrinks as data waits and opens when it is read
+ * (MUST-39). */
 static void test_window_advert(void) {
   harness t;
   synack_conn *c;
@@ -322,7 +335,8 @@ static void test_window_advert(void) {
   h_init(&t);
   c = h_active(&t, ISS, IRS, 65535);
   for (i = 0; i < 20; i++)
-    h_feed_full(&t, ".", IRS + 1 + (uint32_t)i * 1460, ISS + 1, 65535, big, 1460, NULL);
+    h_feed_full(&t, ".", IRS + 1 + (uint32_t)i * 1460, ISS + 1, 65535, big,
+                1460, NULL);
   /* every second segment is acknowledged */
   for (i = 0; i < 10; i++) {
     CHECK(CHECK_POP(&t, &e));
@@ -342,8 +356,8 @@ static void test_window_advert(void) {
   h_free(&t);
 }
 
-/* A full receive buffer: window 0; a segment at RCV.NXT still has its ACK and RST
-   processed (MUST-66), its text is not taken. */
+/* A full receive buffer: window 0; a segment at RCV.NXT still has its ACK and
+   RST processed (MUST-66), its text is not taken. */
 static void test_zero_receive_window(void) {
   harness t;
   synack_conn *c;
@@ -375,8 +389,9 @@ static void test_zero_receive_window(void) {
   h_free(&t);
 }
 
-/* MUST-35..37, SHLD-29/30: the persist timer probes a zero window with backoff and
-   never gives up while the peer answers; data flows when the window opens. */
+/* MUST-35..37, SHLD-29/30: the persist timer probes a zero window with backoff
+   and never gives up while the peer answers; data flows when the window opens.
+ */
 static void test_zero_window_probe(void) {
   harness t;
   synack_host_config cfg;
@@ -389,7 +404,8 @@ static void test_zero_window_probe(void) {
   c = h_active(&t, ISS, IRS, 0);
   CHECK_EQ(synack_conn_send(c, big, 3000, t.now), 3000);
   H_NOTHING(&t);
-  for (i = 0; i < 10; i++) { /* more probes than data_retries: the peer answers each */
+  for (i = 0; i < 10;
+       i++) { /* more probes than data_retries: the peer answers each */
     at = synack_host_deadline(t.h);
     CHECK_EQ(at - t.now, gap < 60000000 ? gap : 60000000);
     h_advance(&t, at - t.now);
@@ -496,7 +512,8 @@ static void test_send_buffer_full(void) {
   h_free(&t);
 }
 
-/* MUST-30..33, MUST-62: urgent data both ways; the pointer names the byte after it. */
+/* MUST-30..33, MUST-62: urgent data both ways; the pointer names the byte after
+ * it. */
 static void test_urgent(void) {
   harness t;
   synack_conn *c;

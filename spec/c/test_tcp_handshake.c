@@ -1,10 +1,12 @@
-/* test_tcp_handshake.c: opening connections (RFC 9293 3.5, 3.10.1, 3.10.7.1-3). */
+/* test_tcp_handshake.c: opening connections (RFC 9293 3.5, 3.10.1, 3.10.7.1-3).
+ */
 #include "tcp_harness.h"
 
 #define ISS 0xfffffff0u /* just below 2^32: the handshake wraps */
 #define IRS 0xffffff00u
 
-/* 3.5 figure 7 from the active side; MSS option on the SYN (MUST-14, SHLD-5). */
+/* 3.5 figure 7 from the active side; MSS option on the SYN (MUST-14, SHLD-5).
+ */
 static void test_active_open(void) {
   harness t;
   synack_conn_opts o = h_opts(ISS);
@@ -58,7 +60,8 @@ static void test_active_open(void) {
   h_free(&t);
 }
 
-/* 3.10.7.2: LISTEN gets a SYN, answers SYN,ACK, the ACK makes it ESTABLISHED. */
+/* 3.10.7.2: LISTEN gets a SYN, answers SYN,ACK, the ACK makes it ESTABLISHED.
+ */
 static void test_passive_open(void) {
   harness t;
   synack_conn_opts o = h_opts(ISS);
@@ -130,7 +133,8 @@ static void test_simultaneous_open(void) {
   CHECK_EQ(synack_conn_state(c), SYNACK_SYN_RECEIVED);
   H_EXPECT(&t, "S.", ISS, IRS + 1, 0);
   h_feed_syn(&t, "S.", IRS, ISS + 1, 65535, 1460); /* the peer's SYN,ACK */
-  /* in SYN-RECEIVED a SYN,ACK whose SYN we already have: not in window -> ACK */
+  /* in SYN-RECEIVED a SYN,ACK whose SYN we already have: not in window -> ACK
+   */
   H_EXPECT(&t, ".", ISS + 1, IRS + 1, 0);
   H_FEED(&t, ".", IRS + 1, ISS + 1, 65535, "");
   CHECK_EQ(synack_conn_state(c), SYNACK_ESTABLISHED);
@@ -182,7 +186,8 @@ static void test_syn_sent_bad_ack(void) {
   CHECK_EQ(synack_conn_state(c), SYNACK_SYN_SENT);
   H_FEED(&t, ".", IRS, ISS, 65535, ""); /* ACK of ISS itself: not acceptable */
   H_EXPECT(&t, "R", ISS, 0, 0);
-  H_FEED(&t, ".", IRS, ISS + 1, 65535, ""); /* acceptable ACK without SYN: dropped */
+  H_FEED(&t, ".", IRS, ISS + 1, 65535,
+         ""); /* acceptable ACK without SYN: dropped */
   H_NOTHING(&t);
   CHECK_EQ(synack_conn_state(c), SYNACK_SYN_SENT);
   synack_conn_release(c);
@@ -301,7 +306,8 @@ static void test_syn_cookies(void) {
   /* a wrong cookie (or a stray ACK): reset, nothing made */
   H_FEED(&t, ".", 5001, cookie + 2, 65535, "");
   H_EXPECT(&t, "R", cookie + 2, 0, 0);
-  H_FEED(&t, ".", 5002, cookie + 1, 65535, ""); /* not the ISN the cookie was made for */
+  H_FEED(&t, ".", 5002, cookie + 1, 65535,
+         ""); /* not the ISN the cookie was made for */
   H_EXPECT(&t, "R", cookie + 1, 0, 0);
   CHECK_EQ(synack_host_conn_count(t.h), 1);
   /* the right one, a minute later (the next time slot), with data */
@@ -376,7 +382,8 @@ static void test_listen_other(void) {
   h_free(&t);
 }
 
-/* Bounded queues: SYNs beyond the backlog are dropped; close resets what is unaccepted. */
+/* Bounded queues: SYNs beyond the backlog are dropped; close resets what is
+ * unaccepted. */
 static void test_backlog(void) {
   harness t;
   synack_conn_opts o = h_opts(ISS);
@@ -411,7 +418,8 @@ static void test_backlog(void) {
   h_free(&t);
 }
 
-/* A passive connection reset in SYN-RECEIVED goes away quietly (3.10.7.4 second). */
+/* A passive connection reset in SYN-RECEIVED goes away quietly (3.10.7.4
+ * second). */
 static void test_syn_received_rst(void) {
   harness t;
   synack_conn_opts o = h_opts(ISS);
@@ -421,9 +429,11 @@ static void test_syn_received_rst(void) {
   l = synack_host_listen(t.h, 80, 4, &o, &err);
   h_feed_syn(&t, "S", IRS, 0, 65535, 1460);
   H_EXPECT(&t, "S.", ISS, IRS + 1, 0);
-  h_feed_syn(&t, "S", IRS, 0, 65535, 1460); /* the same SYN again: SYN,ACK again */
+  h_feed_syn(&t, "S", IRS, 0, 65535,
+             1460); /* the same SYN again: SYN,ACK again */
   H_EXPECT(&t, "S.", ISS, IRS + 1, 0);
-  H_FEED(&t, ".", IRS + 1, ISS + 9, 65535, ""); /* bad ACK: <SEQ=SEG.ACK><CTL=RST> */
+  H_FEED(&t, ".", IRS + 1, ISS + 9, 65535,
+         ""); /* bad ACK: <SEQ=SEG.ACK><CTL=RST> */
   H_EXPECT(&t, "R", ISS + 9, 0, 0);
   t.notices = 0;
   H_FEED(&t, "R", IRS + 1, 0, 0, "");
@@ -434,7 +444,8 @@ static void test_syn_received_rst(void) {
   h_free(&t);
 }
 
-/* Ephemeral ports come from the configured range; EADDRINUSE on a taken 4-tuple. */
+/* Ephemeral ports come from the configured range; EADDRINUSE on a taken
+ * 4-tuple. */
 static void test_ports(void) {
   harness t;
   synack_conn_opts o = h_opts(ISS);
@@ -499,7 +510,8 @@ static void test_ipv6(void) {
     CHECK_EQ(e.seg.dst.family, 6);
     CHECK_EQ(synack_opts_parse(e.seg.opts, e.seg.optlen, &v), 0);
     CHECK_EQ(v.mss, 1440);
-    CHECK(!v.has_wscale && !v.has_timestamp && !v.sack_permitted); /* not offered by the peer */
+    CHECK(!v.has_wscale && !v.has_timestamp &&
+          !v.sack_permitted); /* not offered by the peer */
     free(e.data);
   }
   H_FEED(&t, ".", IRS + 1, ISS + 1, 65535, "");
@@ -521,7 +533,8 @@ static void test_ipv6(void) {
   h_free(&t);
 }
 
-/* MUST-46, MUST-57, MUST-63: no OPEN to, and no answer for, broadcast or multicast. */
+/* MUST-46, MUST-57, MUST-63: no OPEN to, and no answer for, broadcast or
+ * multicast. */
 static void test_not_unicast(void) {
   harness t;
   synack_addr a;
@@ -545,7 +558,8 @@ static void test_not_unicast(void) {
   h_free(&t);
 }
 
-/* MUST-48, MUST-49: TTL and TOS of what a connection sends are the user's to set. */
+/* MUST-48, MUST-49: TTL and TOS of what a connection sends are the user's to
+ * set. */
 static void test_ttl_tos(void) {
   harness t;
   synack_conn_opts o = h_opts(ISS);

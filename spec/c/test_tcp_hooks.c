@@ -1,4 +1,5 @@
-/* test_tcp_hooks.c: hooks on segments in and out, state and notify callbacks, names. */
+/* test_tcp_hooks.c: hooks on segments in and out, state and notify callbacks,
+ * names. */
 #include "tcp_harness.h"
 
 #define ISS 1000u
@@ -6,8 +7,8 @@
 
 static int seen_kind[2][6];
 
-static synack_verdict count_hook(harness *t, synack_conn *c, synack_segment *seg,
-                                 synack_dir dir) {
+static synack_verdict count_hook(harness *t, synack_conn *c,
+                                 synack_segment *seg, synack_dir dir) {
   (void)t, (void)c;
   seen_kind[dir][synack_segment_kind(seg)]++;
   return SYNACK_PASS;
@@ -55,8 +56,8 @@ static void test_host_hooks(void) {
   h_free(&t);
 }
 
-static synack_verdict drop_out_data(harness *t, synack_conn *c, synack_segment *seg,
-                                    synack_dir dir) {
+static synack_verdict drop_out_data(harness *t, synack_conn *c,
+                                    synack_segment *seg, synack_dir dir) {
   (void)t, (void)c, (void)seg;
   return dir == SYNACK_DIR_OUT ? SYNACK_DROP : SYNACK_PASS;
 }
@@ -109,7 +110,8 @@ static void test_conn_hooks(void) {
   h_free(&t);
 }
 
-/* A listener's mask covers its half-open connections and is inherited on accept. */
+/* A listener's mask covers its half-open connections and is inherited on
+ * accept. */
 static void test_listener_hooks(void) {
   harness t;
   synack_listener *l;
@@ -135,7 +137,8 @@ static void test_listener_hooks(void) {
   h_free(&t);
 }
 
-/* Every transition reaches the state callback, with the segment that caused it. */
+/* Every transition reaches the state callback, with the segment that caused it.
+ */
 static const synack_segment *state_seg;
 static int transitions;
 static void st_cb(void *ud, synack_host *h, synack_conn *c, synack_state from,
@@ -145,7 +148,8 @@ static void st_cb(void *ud, synack_host *h, synack_conn *c, synack_state from,
   if (to == SYNACK_ESTABLISHED)
     state_seg = seg;
 }
-static void out_cb(void *ud, synack_host *h, const synack_segment *seg, uint64_t now) {
+static void out_cb(void *ud, synack_host *h, const synack_segment *seg,
+                   uint64_t now) {
   (void)ud, (void)h, (void)seg, (void)now;
 }
 
@@ -188,10 +192,11 @@ static void test_state_callback(void) {
   synack_host_free(h);
 }
 
-/* A callback may abort or release the connection from inside; nothing breaks. */
+/* A callback may abort or release the connection from inside; nothing breaks.
+ */
 static harness *reent_t;
-static synack_verdict abort_in_hook(harness *t, synack_conn *c, synack_segment *seg,
-                                    synack_dir dir) {
+static synack_verdict abort_in_hook(harness *t, synack_conn *c,
+                                    synack_segment *seg, synack_dir dir) {
   (void)seg;
   if (dir == SYNACK_DIR_IN && c) {
     synack_conn_abort(c, t->now);

@@ -5,8 +5,8 @@
  * consistent, and after everything is aborted and time runs out the host
  * holds no connection.
  */
-#include "tcp_harness.h"
 #include "tcb.h" /* to check the TCB's invariants */
+#include "tcp_harness.h"
 
 static uint64_t rng_state;
 static uint32_t rnd(void) {
@@ -24,7 +24,8 @@ static void storm(uint64_t seed, int rounds) {
   synack_conn *mine[NCONN];
   synack_conn_opts o;
   static uint8_t data[3000];
-  static const char *flagsets[] = {"S", "S.", ".", "P.", "F.", "R", "R.", "FP.", "SF", "", "U.", "SR"};
+  static const char *flagsets[] = {"S",  "S.",  ".",  "P.", "F.", "R",
+                                   "R.", "FP.", "SF", "",   "U.", "SR"};
   int i, err;
   rng_state = seed;
   memset(mine, 0, sizeof mine);
@@ -33,8 +34,9 @@ static void storm(uint64_t seed, int rounds) {
   h_init(&t);
   memset(&o, 0, sizeof o);
   if (seed & 1) { /* small buffers, no options, no Nagle, no delayed ACK */
-    o.set = SYNACK_OPT_SET_RCVBUF | SYNACK_OPT_SET_SNDBUF | SYNACK_OPT_SET_WSCALE |
-            SYNACK_OPT_SET_TIMESTAMPS | SYNACK_OPT_SET_NAGLE | SYNACK_OPT_SET_DELAYED_ACK;
+    o.set = SYNACK_OPT_SET_RCVBUF | SYNACK_OPT_SET_SNDBUF |
+            SYNACK_OPT_SET_WSCALE | SYNACK_OPT_SET_TIMESTAMPS |
+            SYNACK_OPT_SET_NAGLE | SYNACK_OPT_SET_DELAYED_ACK;
     o.rcvbuf = 100 + rnd() % 5000;
     o.sndbuf = 100 + rnd() % 5000;
     o.wscale = -1;
@@ -84,7 +86,8 @@ static void storm(uint64_t seed, int rounds) {
       continue;
     }
     if (r < 60) {
-      /* a segment from one of a few peers, numbers near what the host expects */
+      /* a segment from one of a few peers, numbers near what the host expects
+       */
       synack_conn *c = mine[rnd() % NCONN];
       synack_seq seq = rnd(), ack = rnd();
       struct synack_conn_info in;
@@ -114,7 +117,8 @@ static void storm(uint64_t seed, int rounds) {
           co.set |= SYNACK_OPT_SET_PORT;
           co.port = 80; /* collides with incoming ones on purpose */
         }
-        mine[k] = synack_host_connect(t.h, &t.peer, (uint16_t)(1000 + rnd() % 4), &co, t.now, &err);
+        mine[k] = synack_host_connect(
+            t.h, &t.peer, (uint16_t)(1000 + rnd() % 4), &co, t.now, &err);
       } else {
         synack_conn *c = synack_listener_accept(l);
         if (c) {
@@ -130,12 +134,24 @@ static void storm(uint64_t seed, int rounds) {
       if (c) {
         uint8_t buf[2000];
         switch (rnd() % 6) {
-        case 0: synack_conn_send(c, data, rnd() % 3000, t.now); break;
-        case 1: synack_conn_recv(c, buf, rnd() % 2000, t.now); break;
-        case 2: synack_conn_close(c, t.now); break;
-        case 3: synack_conn_abort(c, t.now); break;
-        case 4: synack_conn_send_urgent(c, data, rnd() % 10, t.now); break;
-        default: synack_conn_shutdown(c, t.now); break;
+        case 0:
+          synack_conn_send(c, data, rnd() % 3000, t.now);
+          break;
+        case 1:
+          synack_conn_recv(c, buf, rnd() % 2000, t.now);
+          break;
+        case 2:
+          synack_conn_close(c, t.now);
+          break;
+        case 3:
+          synack_conn_abort(c, t.now);
+          break;
+        case 4:
+          synack_conn_send_urgent(c, data, rnd() % 10, t.now);
+          break;
+        default:
+          synack_conn_shutdown(c, t.now);
+          break;
         }
       }
     } else if (r < 90) {
@@ -155,7 +171,8 @@ static void storm(uint64_t seed, int rounds) {
       for (x = t.h->conns; x; x = x->next) {
         if (x->state == SYNACK_CLOSED || x->state == SYNACK_SYN_SENT)
           continue;
-        /* SND.UNA =< SND.NXT =< the highest sent =< the end of the queued data (+FIN) */
+        /* SND.UNA =< SND.NXT =< the highest sent =< the end of the queued data
+         * (+FIN) */
         CHECK(seq_leq(x->snd_una, x->snd_nxt));
         CHECK(seq_leq(x->snd_nxt, x->snd_max));
         CHECK(seq_leq(x->snd_max, seq_add(x->snd_buf_seq, x->snd.len + 1)));

@@ -1,11 +1,12 @@
-/* test_tcp_rfc5961.c: defences against blind in-window attacks (RFC 5961, RFC 9293
-   3.10.7.4 second, fourth and fifth steps). */
+/* test_tcp_rfc5961.c: defences against blind in-window attacks (RFC 5961, RFC
+   9293 3.10.7.4 second, fourth and fifth steps). */
 #include "tcp_harness.h"
 
 #define ISS 0xfffffff8u
 #define IRS 0xfffffffcu
 
-/* RFC 5961 3.2: only a RST at exactly RCV.NXT resets; in window: challenge ACK. */
+/* RFC 5961 3.2: only a RST at exactly RCV.NXT resets; in window: challenge ACK.
+ */
 static void test_rst_rules(void) {
   harness t;
   synack_conn *c;
@@ -15,7 +16,7 @@ static void test_rst_rules(void) {
   H_EXPECT(&t, ".", ISS + 1, IRS + 1, 0);
   H_FEED(&t, "R.", IRS + 60000, ISS + 1, 0, "");
   H_EXPECT(&t, ".", ISS + 1, IRS + 1, 0);
-  H_FEED(&t, "R", IRS, 0, 0, ""); /* just left of the window */
+  H_FEED(&t, "R", IRS, 0, 0, "");             /* just left of the window */
   H_FEED(&t, "R", IRS + 1 + 65535, 0, 0, ""); /* just right of it */
   H_NOTHING(&t);
   CHECK_EQ(synack_conn_state(c), SYNACK_ESTABLISHED);
@@ -26,7 +27,8 @@ static void test_rst_rules(void) {
   h_free(&t);
 }
 
-/* RFC 5961 4.2: a SYN in a synchronized state, in window or not, draws an ACK only. */
+/* RFC 5961 4.2: a SYN in a synchronized state, in window or not, draws an ACK
+ * only. */
 static void test_syn_challenge(void) {
   harness t;
   synack_conn *c;
@@ -44,7 +46,8 @@ static void test_syn_challenge(void) {
   h_free(&t);
 }
 
-/* RFC 5961 5.2: SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT, else ACK and drop, data too. */
+/* RFC 5961 5.2: SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT, else ACK and drop,
+ * data too. */
 static void test_ack_acceptability(void) {
   harness t;
   synack_conn *c;
@@ -54,17 +57,20 @@ static void test_ack_acceptability(void) {
   H_FEED(&t, "P.", IRS + 1, ISS + 1 - 2000, 1000, "evil");
   H_EXPECT(&t, ".", ISS + 1, IRS + 1, 0);
   CHECK_EQ(synack_conn_recv(c, b, sizeof b, t.now), 0);
-  H_FEED(&t, "P.", IRS + 1, ISS + 2, 1000, "evil"); /* acks what was never sent */
+  H_FEED(&t, "P.", IRS + 1, ISS + 2, 1000,
+         "evil"); /* acks what was never sent */
   H_EXPECT(&t, ".", ISS + 1, IRS + 1, 0);
   CHECK_EQ(synack_conn_recv(c, b, sizeof b, t.now), 0);
-  H_FEED(&t, "P.", IRS + 1, ISS + 1 - 1000, 1000, "good"); /* old but within MAX.SND.WND */
+  H_FEED(&t, "P.", IRS + 1, ISS + 1 - 1000, 1000,
+         "good"); /* old but within MAX.SND.WND */
   CHECK_EQ(synack_conn_recv(c, b, sizeof b, t.now), 4);
   CHECK(memcmp(b, "good", 4) == 0);
   synack_conn_release(c);
   h_free(&t);
 }
 
-/* RFC 5961 7: at most challenge_ack_limit challenge ACKs per second per host. */
+/* RFC 5961 7: at most challenge_ack_limit challenge ACKs per second per host.
+ */
 static void test_rate_limit(void) {
   harness t;
   synack_host_config cfg;
@@ -99,12 +105,14 @@ static void test_oow_ack_limit(void) {
   h_init(&t);
   c = h_active(&t, ISS, IRS, 65535);
   for (k = 0; k < 3; k++)
-    H_FEED(&t, ".", IRS + 1, ISS + 1000, 65535, ""); /* acks what we never sent */
+    H_FEED(&t, ".", IRS + 1, ISS + 1000, 65535,
+           ""); /* acks what we never sent */
   H_EXPECT(&t, ".", ISS + 1, IRS + 1, 0);
   H_NOTHING(&t);
   H_FEED(&t, ".", IRS - 100, ISS + 1, 65535, ""); /* below the window */
   H_NOTHING(&t);
-  H_FEED(&t, "P.", IRS - 100, ISS + 1, 65535, "old data"); /* a retransmission */
+  H_FEED(&t, "P.", IRS - 100, ISS + 1, 65535,
+         "old data"); /* a retransmission */
   H_EXPECT(&t, ".", ISS + 1, IRS + 1, 0);
   h_advance(&t, 499999);
   H_FEED(&t, ".", IRS + 1, ISS + 1000, 65535, "");

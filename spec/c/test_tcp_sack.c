@@ -8,7 +8,8 @@
 
 #define ISS 5000u
 #define IRS 9000u
-#define MSS 100u /* the peer's MSS: segments of 100 bytes keep the numbers small */
+#define MSS                                                                    \
+  100u /* the peer's MSS: segments of 100 bytes keep the numbers small */
 
 /* An established connection, the host active, SACK on (timestamps as asked). */
 static synack_conn *sack_conn(harness *t, int ts) {
@@ -58,7 +59,8 @@ static void send_and_ack(harness *t, synack_conn *c, size_t n) {
   }
 }
 
-/* Pop every segment sent; record the offsets (from ISS + 1) of their first bytes. */
+/* Pop every segment sent; record the offsets (from ISS + 1) of their first
+ * bytes. */
 static int sent_offsets(harness *t, uint32_t *out, int max) {
   hseg e;
   int n = 0;
@@ -70,7 +72,8 @@ static int sent_offsets(harness *t, uint32_t *out, int max) {
   return n;
 }
 
-/* RFC 2018 4: the newest island first, then the others from newest to oldest. */
+/* RFC 2018 4: the newest island first, then the others from newest to oldest.
+ */
 static void test_receiver_block_order(void) {
   harness t;
   synack_conn *c;
@@ -90,7 +93,8 @@ static void test_receiver_block_order(void) {
   CHECK_EQ(v.sack[1][0], IRS + 301);
   CHECK_EQ(v.sack[2][0], IRS + 101);
   free(e.data);
-  /* the oldest island grows: it moves to the front, the rest keep their order */
+  /* the oldest island grows: it moves to the front, the rest keep their order
+   */
   H_FEED(&t, "P.", IRS + 111, ISS + 1, 65535, "dddddddddd");
   CHECK(CHECK_POP(&t, &e));
   CHECK_EQ(synack_opts_parse(e.seg.opts, e.seg.optlen, &v), 0);
@@ -179,8 +183,10 @@ static void test_recovery_resends_holes_only(void) {
   synack_conn_info(c, &info);
   CHECK_EQ(info.in_recovery, 1);
   CHECK_EQ(info.fast_recoveries, 1);
-  CHECK_EQ(info.ssthresh, info.cwnd); /* RFC 6675: cwnd = ssthresh, no inflation */
-  /* 5, 6, 7, ... arrive: segment 3 becomes lost and is resent when the pipe allows */
+  CHECK_EQ(info.ssthresh,
+           info.cwnd); /* RFC 6675: cwnd = ssthresh, no inflation */
+  /* 5, 6, 7, ... arrive: segment 3 becomes lost and is resent when the pipe
+   * allows */
   for (k = 1600; k <= 2300; k += 100) {
     blk[0] = 1400, blk[1] = k;
     feed_sack(&t, una, 2, blk);
@@ -245,7 +251,8 @@ static void test_lost_retransmission(void) {
       resent++;
       if (resent == 1) {
         synack_conn_info(c, &info);
-        fence = info.snd_max - (ISS + 1); /* what was sent before the retransmission */
+        fence = info.snd_max -
+                (ISS + 1); /* what was sent before the retransmission */
       } else {
         CHECK(k > fence); /* again only once data sent after it was SACKed */
         if (getenv("SACK_DEBUG"))

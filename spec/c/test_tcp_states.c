@@ -15,7 +15,8 @@ static const synack_state st[NSTATES] = {
     SYNACK_CLOSING,     SYNACK_LAST_ACK,   SYNACK_TIME_WAIT};
 
 /* Bring a connection (active open, delayed ACK off) into state s. */
-static synack_conn *setup(harness *t, int s, synack_seq *snd_nxt, synack_seq *rcv_nxt) {
+static synack_conn *setup(harness *t, int s, synack_seq *snd_nxt,
+                          synack_seq *rcv_nxt) {
   synack_conn_opts o = h_opts(ISS);
   synack_conn *c;
   int err;
@@ -28,7 +29,8 @@ static synack_conn *setup(harness *t, int s, synack_seq *snd_nxt, synack_seq *rc
   *snd_nxt = ISS + 1;
   *rcv_nxt = IRS + 1;
   if (s == S_FW1 || s == S_FW2 || s == S_CLOSING || s == S_TW) {
-    synack_conn_shutdown(c, t->now); /* a half-close: the tables' text rows read on */
+    synack_conn_shutdown(
+        c, t->now); /* a half-close: the tables' text rows read on */
     *snd_nxt = ISS + 2;
   }
   if (s == S_FW2 || s == S_TW)
@@ -46,47 +48,91 @@ static synack_conn *setup(harness *t, int s, synack_seq *snd_nxt, synack_seq *rc
   return c;
 }
 
-enum { R_SYN, R_SYNACK, R_ACK_OK, R_ACK_BAD, R_RST_EXACT, R_RST_INWIN, R_RST_OUT,
-       R_FIN, R_DATA_IN, R_DATA_OUT, R_NOACK, NROWS };
-static const char *row_name[NROWS] = {"SYN", "SYN/ACK", "acceptable ACK", "ACK beyond SND.NXT",
-                                      "RST exact", "RST in window", "RST outside",
-                                      "FIN", "data in window", "data outside window",
+enum {
+  R_SYN,
+  R_SYNACK,
+  R_ACK_OK,
+  R_ACK_BAD,
+  R_RST_EXACT,
+  R_RST_INWIN,
+  R_RST_OUT,
+  R_FIN,
+  R_DATA_IN,
+  R_DATA_OUT,
+  R_NOACK,
+  NROWS
+};
+static const char *row_name[NROWS] = {"SYN",
+                                      "SYN/ACK",
+                                      "acceptable ACK",
+                                      "ACK beyond SND.NXT",
+                                      "RST exact",
+                                      "RST in window",
+                                      "RST outside",
+                                      "FIN",
+                                      "data in window",
+                                      "data outside window",
                                       "segment without ACK"};
 
-static void feed_row(harness *t, int r, synack_seq snd_nxt, synack_seq rcv_nxt) {
+static void feed_row(harness *t, int r, synack_seq snd_nxt,
+                     synack_seq rcv_nxt) {
   switch (r) {
-  case R_SYN: H_FEED(t, "S", rcv_nxt, 0, WIN, ""); break;
-  case R_SYNACK: H_FEED(t, "S.", rcv_nxt, snd_nxt, WIN, ""); break;
-  case R_ACK_OK: H_FEED(t, ".", rcv_nxt, snd_nxt, WIN, ""); break;
-  case R_ACK_BAD: H_FEED(t, ".", rcv_nxt, snd_nxt + 1000, WIN, ""); break;
-  case R_RST_EXACT: H_FEED(t, "R", rcv_nxt, 0, 0, ""); break;
-  case R_RST_INWIN: H_FEED(t, "R", rcv_nxt + 100, 0, 0, ""); break;
-  case R_RST_OUT: H_FEED(t, "R", rcv_nxt + 200000, 0, 0, ""); break;
-  case R_FIN: H_FEED(t, "F.", IRS + 1, ISS + 1, WIN, ""); break;
-  case R_DATA_IN: H_FEED(t, "P.", rcv_nxt, ISS + 1, WIN, "hello"); break;
-  case R_DATA_OUT: H_FEED(t, "P.", rcv_nxt + 200000, ISS + 1, WIN, "hello"); break;
-  case R_NOACK: H_FEED(t, "P", rcv_nxt, 0, WIN, "hello"); break;
+  case R_SYN:
+    H_FEED(t, "S", rcv_nxt, 0, WIN, "");
+    break;
+  case R_SYNACK:
+    H_FEED(t, "S.", rcv_nxt, snd_nxt, WIN, "");
+    break;
+  case R_ACK_OK:
+    H_FEED(t, ".", rcv_nxt, snd_nxt, WIN, "");
+    break;
+  case R_ACK_BAD:
+    H_FEED(t, ".", rcv_nxt, snd_nxt + 1000, WIN, "");
+    break;
+  case R_RST_EXACT:
+    H_FEED(t, "R", rcv_nxt, 0, 0, "");
+    break;
+  case R_RST_INWIN:
+    H_FEED(t, "R", rcv_nxt + 100, 0, 0, "");
+    break;
+  case R_RST_OUT:
+    H_FEED(t, "R", rcv_nxt + 200000, 0, 0, "");
+    break;
+  case R_FIN:
+    H_FEED(t, "F.", IRS + 1, ISS + 1, WIN, "");
+    break;
+  case R_DATA_IN:
+    H_FEED(t, "P.", rcv_nxt, ISS + 1, WIN, "hello");
+    break;
+  case R_DATA_OUT:
+    H_FEED(t, "P.", rcv_nxt + 200000, ISS + 1, WIN, "hello");
+    break;
+  case R_NOACK:
+    H_FEED(t, "P", rcv_nxt, 0, WIN, "hello");
+    break;
   }
 }
 
-/* What each row must produce in each state. ack_off: the ACK's offset from RCV.NXT. */
+/* What each row must produce in each state. ack_off: the ACK's offset from
+ * RCV.NXT. */
 typedef struct want {
   const char *reply; /* NULL: nothing */
   int ack_off;
-  int next;          /* -1: CLOSED; else a state index */
+  int next; /* -1: CLOSED; else a state index */
   int err;
 } want;
 
-#define SAME(s) {".", 0, s, 0}
+#define SAME(s)                                                                \
+  { ".", 0, s, 0 }
 static want expected(int s, int r) {
   want w = {NULL, 0, s, 0};
   int fin_rcvd = s == S_CW || s == S_CLOSING || s == S_LAST_ACK || s == S_TW;
   switch (r) {
   case R_SYN:
-  case R_SYNACK: /* RFC 5961 4.2: challenge ACK, state unchanged */
-  case R_ACK_BAD: /* RFC 5961 5.2 / 3.10.7.4 fifth: ACK and drop */
+  case R_SYNACK:    /* RFC 5961 4.2: challenge ACK, state unchanged */
+  case R_ACK_BAD:   /* RFC 5961 5.2 / 3.10.7.4 fifth: ACK and drop */
   case R_RST_INWIN: /* RFC 5961 3.2: challenge ACK */
-  case R_DATA_OUT: /* 3.10.7.4 first: not acceptable, ACK */
+  case R_DATA_OUT:  /* 3.10.7.4 first: not acceptable, ACK */
     w.reply = ".";
     break;
   case R_ACK_OK: /* 3.10.7.4 fifth, per state */
@@ -111,7 +157,8 @@ static want expected(int s, int r) {
       w.next = s == S_EST ? S_CW : s == S_FW1 ? S_CLOSING : S_TW;
     }
     break;
-  case R_DATA_IN: /* 3.10.7.4 seventh: taken in EST/FW1/FW2, ignored after a FIN */
+  case R_DATA_IN: /* 3.10.7.4 seventh: taken in EST/FW1/FW2, ignored after a FIN
+                   */
     if (!fin_rcvd) {
       w.reply = ".";
       w.ack_off = 5;
@@ -141,7 +188,8 @@ static void test_state_tables(void) {
       if (w.next < 0)
         CHECK_EQ(synack_conn_recv(c, NULL, 0, t.now) == w.err || w.err == 0, 1);
       if (check__s.current_failed)
-        fprintf(stderr, "    ^ in %s, row \"%s\"\n", synack_state_name(st[s]), row_name[r]);
+        fprintf(stderr, "    ^ in %s, row \"%s\"\n", synack_state_name(st[s]),
+                row_name[r]);
       check__s.current_failed |= before;
       synack_conn_release(c);
       h_free(&t);
@@ -227,7 +275,8 @@ static void test_syn_received_table(void) {
   h_free(&t);
 }
 
-/* SYN-SENT rows beyond those of test_tcp_handshake: a SYN,ACK with data; a plain ACK. */
+/* SYN-SENT rows beyond those of test_tcp_handshake: a SYN,ACK with data; a
+ * plain ACK. */
 static void test_syn_sent_table(void) {
   harness t;
   synack_conn_opts o = h_opts(ISS);

@@ -1,5 +1,5 @@
-/* test_tcp_timers.c: retransmission (RFC 6298, RFC 9293 3.8.1-3.8.4), congestion control
-   (RFC 5681), give-up thresholds and keepalive. */
+/* test_tcp_timers.c: retransmission (RFC 6298, RFC 9293 3.8.1-3.8.4),
+   congestion control (RFC 5681), give-up thresholds and keepalive. */
 #include "tcp_harness.h"
 
 #define ISS 0xfffffff0u
@@ -36,7 +36,8 @@ static void test_rto_backoff(void) {
   h_free(&t);
 }
 
-/* RFC 6298 2.2-2.4: a measured RTT sets SRTT, RTTVAR and RTO, with the configured minimum. */
+/* RFC 6298 2.2-2.4: a measured RTT sets SRTT, RTTVAR and RTO, with the
+ * configured minimum. */
 static void test_rtt_sample(void) {
   harness t;
   synack_host_config cfg;
@@ -52,8 +53,9 @@ static void test_rtt_sample(void) {
     o.port = 80;
     c = synack_host_connect(t.h, &t.peer, 1234, &o, t.now, &err);
   }
-  CHECK_EQ(synack_host_deadline(t.h) - t.now, 1000000); /* before any sample: 1 s */
-  t.now += 80000; /* the SYN's round trip is the first sample */
+  CHECK_EQ(synack_host_deadline(t.h) - t.now,
+           1000000); /* before any sample: 1 s */
+  t.now += 80000;    /* the SYN's round trip is the first sample */
   h_feed_syn(&t, "S.", IRS, ISS + 1, 65535, 1460);
   h_clear(&t);
   synack_conn_info(c, &in);
@@ -148,7 +150,8 @@ static void test_r1_notice(void) {
   synack_conn_info(c, &i);
   CHECK_EQ(i.r1_reached, 1);
   t.notices = 0;
-  h_advance(&t, synack_host_deadline(t.h) - t.now); /* the 4th: no second notice */
+  h_advance(&t,
+            synack_host_deadline(t.h) - t.now); /* the 4th: no second notice */
   H_EXPECT(&t, "P.", ISS + 1, IRS + 1, 10);
   CHECK(!(t.notices & SYNACK_NOTICE_R1));
   CHECK_EQ(synack_conn_state(c), SYNACK_ESTABLISHED); /* R2 is still far */
@@ -212,7 +215,8 @@ static void test_user_timeout(void) {
   h_free(&t);
 }
 
-/* RFC 5681 3.1: the initial window is 3 segments of 1460; after a timeout, one. */
+/* RFC 5681 3.1: the initial window is 3 segments of 1460; after a timeout, one.
+ */
 static void test_initial_window_and_rto_cwnd(void) {
   harness t;
   synack_conn *c;
@@ -224,7 +228,8 @@ static void test_initial_window_and_rto_cwnd(void) {
   H_EXPECT(&t, ".", ISS + 2921, IRS + 1, 1460);
   H_NOTHING(&t);
   h_advance(&t, 1000000);
-  H_EXPECT(&t, ".", ISS + 1, IRS + 1, 1460); /* go back to the oldest, one segment */
+  H_EXPECT(&t, ".", ISS + 1, IRS + 1,
+           1460); /* go back to the oldest, one segment */
   H_NOTHING(&t);
   H_FEED(&t, ".", IRS + 1, ISS + 1461, 65535, "");
   H_EXPECT(&t, ".", ISS + 1461, IRS + 1, 1460); /* slow start: 2 segments */
@@ -264,8 +269,8 @@ static void test_fast_retransmit(void) {
   h_free(&t);
 }
 
-/* RFC 9293 3.8.4: keepalives (off by default, MUST-24/25), SEQ = SND.NXT - 1, no data;
-   an answer resets the count, silence ends in ETIMEDOUT. */
+/* RFC 9293 3.8.4: keepalives (off by default, MUST-24/25), SEQ = SND.NXT - 1,
+   no data; an answer resets the count, silence ends in ETIMEDOUT. */
 static void test_keepalive(void) {
   harness t;
   synack_host_config cfg;
@@ -301,7 +306,8 @@ static void test_keepalive(void) {
   h_free(&t);
 }
 
-/* The host's deadline is the earliest of all its connections' timers (the heap). */
+/* The host's deadline is the earliest of all its connections' timers (the
+ * heap). */
 static void test_host_deadline_heap(void) {
   harness t;
   synack_conn_opts o = h_opts(ISS);
@@ -310,7 +316,8 @@ static void test_host_deadline_heap(void) {
   h_init(&t);
   CHECK_EQ(synack_host_deadline(t.h), SYNACK_NEVER);
   for (i = 0; i < 50; i++) {
-    cs[i] = synack_host_connect(t.h, &t.peer, (uint16_t)(1000 + i), &o, t.now, &err);
+    cs[i] = synack_host_connect(t.h, &t.peer, (uint16_t)(1000 + i), &o, t.now,
+                                &err);
     t.now += 1000;
   }
   CHECK_EQ(synack_host_deadline(t.h), 1000000 + 1000000);

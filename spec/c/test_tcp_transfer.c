@@ -39,7 +39,8 @@ typedef struct wire {
 
 static wire W;
 
-static void w_out(void *ud, synack_host *h, const synack_segment *seg, uint64_t now) {
+static void w_out(void *ud, synack_host *h, const synack_segment *seg,
+                  uint64_t now) {
   int from = *(int *)ud;
   pkt *p;
   (void)h;
@@ -102,8 +103,10 @@ static void pump(int side, app *a, uint64_t now) {
     a->sent += (size_t)n;
   }
   if (a->sent == NBYTES && !a->closed &&
-      synack_conn_state(c) != SYNACK_SYN_SENT && synack_conn_state(c) != SYNACK_SYN_RECEIVED) {
-    if (synack_conn_shutdown(c, now) == 0) /* half-close: read to the peer's FIN */
+      synack_conn_state(c) != SYNACK_SYN_SENT &&
+      synack_conn_state(c) != SYNACK_SYN_RECEIVED) {
+    if (synack_conn_shutdown(c, now) ==
+        0) /* half-close: read to the peer's FIN */
       a->closed = 1;
   }
   for (;;) {
@@ -121,7 +124,8 @@ static void pump(int side, app *a, uint64_t now) {
   }
 }
 
-static void run(unsigned drop_every, uint32_t isn_a, uint32_t isn_b, int opts_on) {
+static void run(unsigned drop_every, uint32_t isn_a, uint32_t isn_b,
+                int opts_on) {
   synack_host_config cfg;
   synack_host_callbacks cb;
   synack_conn_opts o;
@@ -152,14 +156,16 @@ static void run(unsigned drop_every, uint32_t isn_a, uint32_t isn_b, int opts_on
     o.cc = 1;
   }
   if (!opts_on) {
-    o.set |= SYNACK_OPT_SET_WSCALE | SYNACK_OPT_SET_SACK | SYNACK_OPT_SET_TIMESTAMPS;
+    o.set |=
+        SYNACK_OPT_SET_WSCALE | SYNACK_OPT_SET_SACK | SYNACK_OPT_SET_TIMESTAMPS;
     o.wscale = -1;
   }
   o.isn = isn_b;
   l = synack_host_listen(W.h[1], 80, 4, &o, &err);
   CHECK(l != NULL);
   o.isn = isn_a;
-  W.conn[0] = synack_host_connect(W.h[0], synack_host_addr(W.h[1]), 80, &o, W.now, &err);
+  W.conn[0] = synack_host_connect(W.h[0], synack_host_addr(W.h[1]), 80, &o,
+                                  W.now, &err);
   CHECK(W.conn[0] != NULL);
   while (steps++ < 5000000) {
     uint64_t next = SYNACK_NEVER, d;
@@ -202,8 +208,10 @@ static void run(unsigned drop_every, uint32_t isn_a, uint32_t isn_b, int opts_on
       synack_conn_info(W.conn[i], &info);
 #ifndef TRANSFER_BASE
       if (getenv("TRANSFER_DEBUG"))
-        printf("    side %d: retransmits %u rtos %u recoveries %u paws %u lost_rxt %u\n", i, info.retransmits,
-               W.conn[i]->rtos, W.conn[i]->recoveries, W.conn[i]->paws_drops, W.conn[i]->sb.lost_rxt);
+        printf("    side %d: retransmits %u rtos %u recoveries %u paws %u "
+               "lost_rxt %u\n",
+               i, info.retransmits, W.conn[i]->rtos, W.conn[i]->recoveries,
+               W.conn[i]->paws_drops, W.conn[i]->sb.lost_rxt);
 #endif
       CHECK_EQ(info.state, SYNACK_CLOSED);
       CHECK_EQ(info.error, 0);
@@ -214,25 +222,49 @@ static void run(unsigned drop_every, uint32_t isn_a, uint32_t isn_b, int opts_on
     CHECK_EQ(synack_host_conn_count(W.h[i]), 0);
   }
   CHECK(W.saw_time_wait[0] || W.saw_time_wait[1]);
-  printf("  drop 1/%u%s: %u packets, %u dropped, data in %.3f s, all done %.3f s virtual\n",
-         drop_every, opts_on == 2 ? " (cubic)" : opts_on ? "" : " (no SACK/TS/WS)", W.count, W.dropped,
-         (double)(W.done_at - W.start) / 1e6, (double)W.now / 1e6);
+  printf("  drop 1/%u%s: %u packets, %u dropped, data in %.3f s, all done %.3f "
+         "s virtual\n",
+         drop_every,
+         opts_on == 2 ? " (cubic)"
+         : opts_on    ? ""
+                      : " (no SACK/TS/WS)",
+         W.count, W.dropped, (double)(W.done_at - W.start) / 1e6,
+         (double)W.now / 1e6);
   synack_listener_close(l, W.now);
   for (i = 0; i < 2; i++)
     synack_host_free(W.h[i]);
 }
 
-static void test_clean(void) { run(0, 0xffffff00u, 0xfffff000u, 1); }
-static void test_clean_plain(void) { run(0, 0xfffffff0u, 0xffffffffu, 0); }
-static void test_loss_13(void) { run(13, 0xffffff00u, 0xfffff000u, 1); }
-static void test_loss_7_plain(void) { run(7, 0xffff0000u, 0xfffffff9u, 0); }
-static void test_loss_3(void) { run(3, 0xfffffffeu, 0xfffff000u, 1); }
-static void test_loss_13_plain(void) { run(13, 0xffffff00u, 0xfffff000u, 0); }
-static void test_loss_7(void) { run(7, 0xffff0000u, 0xfffffff9u, 1); }
-static void test_loss_3_plain(void) { run(3, 0xfffffffeu, 0xfffff000u, 0); }
-static void test_loss_7_cubic(void) { run(7, 0xffff0000u, 0xfffffff9u, 2); }
+static void test_clean(void) {
+  run(0, 0xffffff00u, 0xfffff000u, 1);
+}
+static void test_clean_plain(void) {
+  run(0, 0xfffffff0u, 0xffffffffu, 0);
+}
+static void test_loss_13(void) {
+  run(13, 0xffffff00u, 0xfffff000u, 1);
+}
+static void test_loss_7_plain(void) {
+  run(7, 0xffff0000u, 0xfffffff9u, 0);
+}
+static void test_loss_3(void) {
+  run(3, 0xfffffffeu, 0xfffff000u, 1);
+}
+static void test_loss_13_plain(void) {
+  run(13, 0xffffff00u, 0xfffff000u, 0);
+}
+static void test_loss_7(void) {
+  run(7, 0xffff0000u, 0xfffffff9u, 1);
+}
+static void test_loss_3_plain(void) {
+  run(3, 0xfffffffeu, 0xfffff000u, 0);
+}
+static void test_loss_7_cubic(void) {
+  run(7, 0xffff0000u, 0xfffffff9u, 2);
+}
 
-/* TRANSFER_SWEEP=1: the data time at many loss rates, with and without options. */
+/* TRANSFER_SWEEP=1: the data time at many loss rates, with and without options.
+ */
 static void sweep(void) {
   unsigned n;
   for (n = 3; n <= 20; n++) {

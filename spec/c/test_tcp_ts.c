@@ -11,7 +11,9 @@
 #define IRS 9000u
 
 /* TSval of the host: milliseconds of its clock. */
-static uint32_t host_ts(const harness *t) { return (uint32_t)(t->now / 1000); }
+static uint32_t host_ts(const harness *t) {
+  return (uint32_t)(t->now / 1000);
+}
 
 /* The option view of the next segment (popped); 0 when there is none. */
 static int pop_opts(harness *t, hseg *e, synack_tcpopts *v) {
@@ -58,7 +60,8 @@ static void feed_ts(harness *t, const char *fl, synack_seq seq, synack_seq ack,
   h_feed_full(t, fl, seq, ack, 65535, (const uint8_t *)data, strlen(data), &so);
 }
 
-/* RTTM: every ACK of new data gives a sample now - TSecr, retransmissions too. */
+/* RTTM: every ACK of new data gives a sample now - TSecr, retransmissions too.
+ */
 static void test_rttm(void) {
   harness t;
   synack_conn *c;
@@ -69,7 +72,8 @@ static void test_rttm(void) {
   h_init(&t);
   c = ts_conn(&t, 20000, 100);
   synack_conn_info(c, &i);
-  CHECK_EQ(i.srtt_us, 20000); /* the SYN's round trip: first sample (RFC 6298 2.2) */
+  CHECK_EQ(i.srtt_us,
+           20000); /* the SYN's round trip: first sample (RFC 6298 2.2) */
   CHECK_EQ(i.rttvar_us, 10000);
   CHECK_EQ(synack_conn_send(c, (const uint8_t *)"0123456789", 10, t.now), 10);
   CHECK(pop_opts(&t, &e, &v));
@@ -81,7 +85,8 @@ static void test_rttm(void) {
   synack_conn_info(c, &i);
   CHECK_EQ(i.srtt_us, 30000);   /* 7/8 * 20 + 1/8 * 100 ms */
   CHECK_EQ(i.rttvar_us, 27500); /* 3/4 * 10 + 1/4 * |20 - 100| ms */
-  /* lost once: the retransmission's echo is a fair sample (no Karn ambiguity) */
+  /* lost once: the retransmission's echo is a fair sample (no Karn ambiguity)
+   */
   CHECK_EQ(synack_conn_send(c, (const uint8_t *)"abcdefghij", 10, t.now), 10);
   h_clear(&t);
   h_advance(&t, i.rto_us);
@@ -121,7 +126,8 @@ static void test_ts_recent(void) {
   CHECK(pop_opts(&t, &e, &v));
   free(e.data);
   CHECK_EQ(v.ts_ecr, 500); /* not taken: beyond the last ACK */
-  feed_ts(&t, "P.", IRS + 1, ISS + 1, "0123456789", 550, 0); /* fills the hole */
+  feed_ts(&t, "P.", IRS + 1, ISS + 1, "0123456789", 550,
+          0); /* fills the hole */
   CHECK(pop_opts(&t, &e, &v));
   free(e.data);
   CHECK_EQ(e.seg.ack, IRS + 16);
@@ -232,7 +238,8 @@ static void test_wscale_needs_both(void) {
   }
 }
 
-/* Passive side: the SYN's window is taken unscaled; a shift over 14 counts as 14. */
+/* Passive side: the SYN's window is taken unscaled; a shift over 14 counts
+ * as 14. */
 static void test_wscale_passive(void) {
   harness t;
   synack_conn_opts o = h_opts(ISS);
