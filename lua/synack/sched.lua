@@ -145,6 +145,9 @@ local function wait(net, pred, timeout, every_step)
   end
   local limit = not timeout and lua_table(net).wait_limit
   if limit then deadline = on_grid(net.now + limit) end
+  -- nothing pending is final only in virtual time: in real time a packet
+  -- may still come from outside
+  local idle_is_final = limit and not net:_real()
   local late = limit and "limit" or "timeout"
   while true do
     run_tasks(net)
@@ -153,7 +156,7 @@ local function wait(net, pred, timeout, every_step)
     if deadline and net.now >= deadline then return nil, late end
     local status
     if every_step then
-      if limit and not net:_deadline() then
+      if idle_is_final and not net:_deadline() then
         status = "idle" -- (the limit is no reason to move the clock)
       elseif deadline and (net:_deadline() or math.huge) > deadline then
         net:_setnow(deadline)

@@ -211,7 +211,8 @@ static int k_getsockopt(lua_State *L) {
   socklen_t len = sizeof v;
   if (getsockopt(fd, level, name, &v, &len) < 0)
     return push_errno(L);
-  return result(L, v);
+  lua_pushinteger(L, v); /* may be negative (SO_PEEK_OFF reads -1) */
+  return 1;
 }
 
 /* fcntl(fd, F_GETFL) or fcntl(fd, F_SETFL, flags): the file status flags. */

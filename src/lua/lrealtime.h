@@ -5,9 +5,9 @@
  * A real network has a clock (loop.h) on the Lua state's libuv loop, which
  * synack owns, embedded in luv's when luv is loaded (plain `require "luv"`,
  * luvit, Neovim's vim.uv): see luvbox.h. The network's uservalue holds the
- * realtime userdata under "realtime"; net.c asks lsynack_rt_get() and hands
+ * realtime userdata under "realtime" (and ln->rt points to it); net.c hands
  * its loop-driving primitives (_run, _stepq, _setnow) to the functions below
- * when it is set.
+ * when ln->rt is set.
  *
  * Who runs the loop:
  * - without luv: only net:run(), net:run_until(), net:advance() and the

@@ -88,18 +88,24 @@ static int due_lua(lua_State *L) {
 }
 
 /*
- * run_due, with any Lua error (out of memory; hooks report their own)
- * reported instead of unwinding through the loop-running code.
+ * Call fn(rt) protected: a Lua error (out of memory; hooks report their
+ * own) is reported instead of unwinding through the loop-running code.
+ * Returns whether it failed.
  */
-static void run_due_protected(lua_State *L, lsynack_rt *rt) {
-  lua_pushcfunction(L, due_lua);
+static int pcall_rt(lua_State *L, lsynack_rt *rt, lua_CFunction fn) {
+  lua_pushcfunction(L, fn);
   lua_pushlightuserdata(L, rt);
-  if (lua_pcall(L, 1, 0, 0) != 0) {
+  if (lua_pcall(L, 1, 0, 0) == 0)
+    return 0;
+  if (rt->ln->n)
+    lsynack_report(L, rt->ln, "the real-time clock", -1);
+  lua_pop(L, 1);
+  return 1;
+}
+
+static void run_due_protected(lua_State *L, lsynack_rt *rt) {
+  if (pcall_rt(L, rt, due_lua))
     rt->ticking = 0;
-    if (rt->ln->n)
-      lsynack_report(L, rt->ln, "the real-time clock", -1);
-    lua_pop(L, 1);
-  }
 }
 
 /* The timer's work in Lua: tick_lua(rt) */
@@ -129,15 +135,8 @@ static void on_tick(void *ud, synack_clock *c, uint64_t now) {
   lua_State *L = rt->box->runL;
   (void)c;
   (void)now;
-  if (!L || !rt->ln->n)
-    return;
-  lua_pushcfunction(L, tick_lua);
-  lua_pushlightuserdata(L, rt);
-  if (lua_pcall(L, 1, 0, 0) != 0) {
-    if (rt->ln->n)
-      lsynack_report(L, rt->ln, "the real-time clock", -1);
-    lua_pop(L, 1);
-  }
+  if (L && rt->ln->n)
+    (void)pcall_rt(L, rt, tick_lua);
 }
 
 /* Opening and closing ----------------------------------------------------- */
@@ -155,6 +154,13 @@ int lsynack_rt_wanted(lua_State *L, int idx) {
   return real;
 }
 
+/* Push the failure of a loop or clock start: a synack code or a libuv one. */
+static int push_open_error(lua_State *L, int err, const char *what) {
+  return err > SYNACK__ERR_BASE && err < SYNACK__ERR_END
+             ? lsynack_pusherror(L, err)
+             : push_uverror(L, err, what);
+}
+
 int lsynack_rt_open(lua_State *L, lsynack_net *ln, int netidx) {
   lsynack_uvbox *box;
   lsynack_rt *rt;
@@ -162,9 +168,7 @@ int lsynack_rt_open(lua_State *L, lsynack_net *ln, int netidx) {
   netidx = lua_absindex(L, netidx);
   box = lsynack_uvbox_get(L, &err);
   if (!box)
-    return err > SYNACK__ERR_BASE && err < SYNACK__ERR_END
-               ? lsynack_pusherror(L, err)
-               : push_uverror(L, err, "cannot start a libuv loop");
+    return push_open_error(L, err, "cannot start a libuv loop");
   rt = lua_newuserdata(L, sizeof *rt);
   memset(rt, 0, sizeof *rt);
   luaL_setmetatable(L, LSYNACK_RT_MT);
@@ -173,9 +177,7 @@ int lsynack_rt_open(lua_State *L, lsynack_net *ln, int netidx) {
   rt->clk = synack_clock_new(box->ul, ln->n, on_tick, rt, &err);
   if (!rt->clk) {
     lua_pop(L, 1);
-    return err > SYNACK__ERR_BASE && err < SYNACK__ERR_END
-               ? lsynack_pusherror(L, err)
-               : push_uverror(L, err, "cannot start the clock");
+    return push_open_error(L, err, "cannot start the clock");
   }
   {
     uv_timeval64_t tv;

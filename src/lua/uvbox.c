@@ -404,15 +404,10 @@ void lsynack_uvbox_sync(lua_State *L, lsynack_uvbox *box) {
 void lsynack_uvbox_step(lua_State *L, lsynack_uvbox *box) {
   if (!box->ul || box->stepping)
     return;
-  if (box->embedded) {
+  if (box->embedded)
     from_luv(L, box, 1, 0);
-    return;
-  }
-  box->runL = L;
-  box->stepping = 1;
-  synack_uvloop_step(box->ul);
-  box->stepping = 0;
-  box->runL = NULL;
+  else
+    run_inner(L, box);
 }
 
 int lsynack_uvbox_host_alive(lua_State *L, lsynack_uvbox *box) {
