@@ -82,9 +82,9 @@ describe("blocking-style calls from the main chunk", function()
     -- in real time nothing pending is no reason to stop (a packet may come
     -- from outside): a limit given is waited out
     real = synack.network{clock = "real", wait_limit = 0.05}
-    local ok, err = real:run_until(function() return false end)
+    local ok, why = real:run_until(function() return false end)
     assert.is_nil(ok)
-    assert.matches("wait_limit (0.05 s)", err, 1, true)
+    assert.matches("wait_limit (0.05 s)", why, 1, true)
     assert.is_true(real.now >= 0.05)
     real:close()
     for _, bad in ipairs{0, -1, "x", true, 1e13} do
