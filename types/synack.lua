@@ -568,6 +568,14 @@ function Conn:close() end
 ---@return synack.ErrorCode|nil code
 function Conn:shutdown() end
 
+---Change `nagle`, `delayed_ack`, `keepalive`, `user_timeout`, `ttl`, `tos` of the open
+---connection; any other option raises.
+---@param opts synack.ConnOpts
+---@return true|nil ok
+---@return string|nil err
+---@return synack.ErrorCode|nil code
+function Conn:set(opts) end
+
 ---RST when the state calls for one, and CLOSED at once.
 ---@return true|nil ok
 ---@return string|nil err

@@ -283,6 +283,11 @@ synack_conn *synack_host_connect(synack_host *h, const synack_addr *dst,
 
 void synack_conn_retain(synack_conn *c);
 void synack_conn_release(synack_conn *c);
+/* Change nagle, delayed_ack, keepalive, user_timeout, ttl and tos of an
+ * open connection (the fields `o->set` names); 0, EINVAL for any other field,
+ * ENOTCONN once CLOSED. */
+int synack_conn_set_opts(synack_conn *c, const synack_conn_opts *o,
+                         uint64_t now);
 void synack_conn_set_data(synack_conn *c, void *data);
 void *synack_conn_get_data(const synack_conn *c);
 void synack_conn_set_hooks(synack_conn *c, unsigned kind_mask);

@@ -431,3 +431,50 @@ void synack_conn_info(const synack_conn *c, struct synack_conn_info *out) {
       out->urgent_queued = (uint32_t)(c->rcv_up - readpos);
   }
 }
+
+/*
+ * Change options of an open connection: Nagle (MUST-17: switchable per
+ * connection at any time), delayed ACK, keepalive, the user timeout, and the
+ * TTL and TOS of what it sends from now on (SHLD-21). Options negotiated in
+ * the handshake or sized at open (MSS, window scale, SACK, timestamps,
+ * buffers, congestion control, ISN, port) cannot change: EINVAL, and nothing
+ * changes. A closed connection: ENOTCONN.
+ */
+int synack_conn_set_opts(synack_conn *c, const synack_conn_opts *o,
+                         uint64_t now) {
+  const uint32_t live = SYNACK_OPT_SET_NAGLE | SYNACK_OPT_SET_DELAYED_ACK |
+                        SYNACK_OPT_SET_KEEPALIVE | SYNACK_OPT_SET_USER_TIMEOUT |
+                        SYNACK_OPT_SET_TTL | SYNACK_OPT_SET_TOS;
+  synack_conn_opts d;
+  c->host->now = now;
+  if (o->set & ~live)
+    return SYNACK_EINVAL;
+  if (c->state == SYNACK_CLOSED)
+    return SYNACK_ENOTCONN;
+  /* the same defaults as at open, for the fields given */
+  synack__conn_opts_resolve(c->host, o, &d, c->raddr.family);
+  if (o->set & SYNACK_OPT_SET_NAGLE)
+    c->opts.nagle = d.nagle;
+  if (o->set & SYNACK_OPT_SET_DELAYED_ACK)
+    c->opts.delayed_ack = d.delayed_ack;
+  if (o->set & SYNACK_OPT_SET_USER_TIMEOUT)
+    c->opts.user_timeout_us = d.user_timeout_us;
+  if (o->set & SYNACK_OPT_SET_TTL)
+    c->opts.ttl = d.ttl;
+  if (o->set & SYNACK_OPT_SET_TOS)
+    c->opts.tos = d.tos;
+  if (o->set & SYNACK_OPT_SET_KEEPALIVE) {
+    c->opts.keepalive_us = d.keepalive_us;
+    c->nkeep = 0;
+    if (d.keepalive_us &&
+        (c->state == SYNACK_ESTABLISHED || c->state == SYNACK_CLOSE_WAIT))
+      synack__timer_set(c, SYNACK__T_KEEP, now + d.keepalive_us);
+    else
+      synack__timer_stop(c, SYNACK__T_KEEP);
+  }
+  /* data Nagle held back may go now */
+  c->busy++;
+  synack__output(c, now);
+  done(c);
+  return 0;
+}

@@ -292,6 +292,38 @@ static int conn_shutdown(lua_State *L) {
   return push_status(L, synack_conn_shutdown(c, lsynack_now(p->ln)));
 }
 
+/* Options fixed once the connection is open (negotiated or sized at open). */
+static const char *const fixed_opts[] = {
+    "isn",        "port",   "mss",    "wscale", "sack",
+    "timestamps", "sndbuf", "rcvbuf", "cc",     NULL};
+
+/*
+ * c:set{nagle =, delayed_ack =, keepalive =, user_timeout =, ttl =, tos =}
+ * -> true | nil, err, code: change options of an open connection, with the
+ * values and defaults of host:connect's. Any other option raises.
+ */
+static int conn_set(lua_State *L) {
+  lsynack_conn *p = checkconn(L, 1);
+  synack_conn_opts o;
+  synack_conn *c;
+  int i;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  for (i = 0; fixed_opts[i]; i++) {
+    lua_getfield(L, 2, fixed_opts[i]);
+    if (!lua_isnil(L, -1)) {
+      lua_pushfstring(L, "option '%s' cannot change on an open connection",
+                      fixed_opts[i]);
+      luaL_argerror(L, 2, lua_tostring(L, -1));
+    }
+    lua_pop(L, 1);
+  }
+  lsynack_checkopts(L, 2, &o, NULL);
+  c = enter(L, p, "c:set");
+  if (!c)
+    return lsynack_pusherror(L, SYNACK_ENOTCONN);
+  return push_status(L, synack_conn_set_opts(c, &o, lsynack_now(p->ln)));
+}
+
 static int conn_abort(lua_State *L) {
   lsynack_conn *p = checkconn(L, 1);
   synack_conn *c = enter(L, p, "c:abort");
@@ -497,11 +529,10 @@ static int conn_index(lua_State *L) {
 }
 
 static const luaL_Reg conn_methods[] = {
-    {"send", conn_send},    {"_recv", conn_recv},
-    {"close", conn_close},  {"shutdown", conn_shutdown},
-    {"abort", conn_abort},  {"info", conn_info},
-    {"_error", conn_error}, {"on", conn_on},
-    {"off", conn_off},      {NULL, NULL}};
+    {"send", conn_send},         {"_recv", conn_recv},  {"close", conn_close},
+    {"shutdown", conn_shutdown}, {"abort", conn_abort}, {"info", conn_info},
+    {"_error", conn_error},      {"on", conn_on},       {"off", conn_off},
+    {"set", conn_set},           {NULL, NULL}};
 
 void lsynack_open_conn(lua_State *L) {
   lsynack_newclass(L, LSYNACK_CONN_MT, conn_methods, conn_index, conn_gc,
