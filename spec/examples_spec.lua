@@ -50,6 +50,26 @@ describe("examples/", function()
     assert(#missing == 0, "README.md does not list: " .. table.concat(missing, ", "))
   end)
 
+  it("README's ten lines run and print what their comments say", function()
+    local readme = read("README.md")
+    local code = readme:match("## Ten lines%s*```lua\n(.-)```")
+    assert.truthy(code, "no ten-line block in README.md")
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write(code)
+    f:close()
+    local out, status = synack(q(path))
+    os.remove(path)
+    assert.equal(0, status, out)
+    local n = 0
+    for want in code:gmatch("%-%-> ([^\n]+)") do
+      n = n + 1
+      has(out, want)
+    end
+    assert.is_true(n > 0, "no --> comment to check")
+    has(out, "S 0:0(0)") -- the ladder of the handshake
+  end)
+
   it("repl_session.lua runs as a script", function()
     local out, status = synack("examples/repl_session.lua")
     assert.equal(0, status, out)
