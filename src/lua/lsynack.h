@@ -23,7 +23,8 @@ int lsynack_pusherror(lua_State *L, int err);
 
 /*
  * Register a userdata class: metatable `mt` whose __index is `index` with a
- * new table of `methods` as its upvalue, and __gc, __close and __tostring.
+ * new table of `methods` as its upvalue, and __gc, __close (unless NULL) and
+ * __tostring.
  * Leaves the metatable and then the methods table on the stack (methods on
  * top), so the caller can add to the methods and store them.
  */

@@ -38,8 +38,10 @@ void lsynack_newclass(lua_State *L, const char *mt, const luaL_Reg *methods,
   lua_setfield(L, -3, "__index");
   lua_pushcfunction(L, gc);
   lua_setfield(L, -3, "__gc");
-  lua_pushcfunction(L, close);
-  lua_setfield(L, -3, "__close");
+  if (close) {
+    lua_pushcfunction(L, close);
+    lua_setfield(L, -3, "__close");
+  }
   lua_pushcfunction(L, tostring);
   lua_setfield(L, -3, "__tostring");
 }

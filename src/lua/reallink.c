@@ -268,17 +268,8 @@ static const luaL_Reg link_methods[] = {{"capture", lsynack_link_capture},
 static void link_metatable(lua_State *L, const char *mt, lua_CFunction index,
                            lua_CFunction tostring, int methods,
                            const char *kind) {
-  luaL_newmetatable(L, mt);
-  lua_newtable(L);
-  luaL_setfuncs(L, link_methods, 0);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, methods, kind);
-  lua_pushcclosure(L, index, 1);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pushcfunction(L, link_gc);
-  lua_setfield(L, -2, "__gc");
+  lsynack_newclass(L, mt, link_methods, index, link_gc, NULL, tostring);
+  lua_setfield(L, methods, kind); /* pops the methods table */
   lua_pop(L, 1);
 }
 
